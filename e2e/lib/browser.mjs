@@ -1,0 +1,39 @@
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const baseUrl = process.env.E2E_BASE_URL ?? 'http://localhost:3000';
+export const backendUrl = process.env.E2E_BACKEND_URL ?? 'http://localhost:7007';
+export const artifactsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
+mkdirSync(artifactsDir, { recursive: true });
+
+/** Debian's Chromium; never a browser downloaded by a test tool. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Opens the portal and signs in through the guest provider, as a person would. */
+export async function signInAsGuest(page) {
+  await page.goto(baseUrl);
+  await page.getByRole('button', { name: 'Enter' }).click();
+  await page.getByRole('link', { name: 'Virtual Machines' }).waitFor();
+}
+
+export async function screenshot(page, name) {
+  const path = join(artifactsDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,17 @@
+import { createBackend } from '@backstage/backend-defaults';
+import { aapSimulatorPlugin } from './modules/aapSimulator';
+import { sandboxPermissionPolicyModule } from './modules/permissionPolicy';
+
+const backend = createBackend();
+
+backend.add(import('@backstage/plugin-app-backend'));
+backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+backend.add(import('@backstage/plugin-catalog-backend'));
+backend.add(import('@backstage/plugin-permission-backend'));
+backend.add(sandboxPermissionPolicyModule);
+backend.add(import('@backstage/plugin-signals-backend'));
+backend.add(import('@internal/plugin-vm-lifecycle-backend'));
+backend.add(aapSimulatorPlugin);
+
+backend.start();

@@ -1,0 +1,70 @@
+import { HumanDuration } from '@backstage/types';
+
+export interface Config {
+  /** Configuration of the vm-lifecycle backend plugin (the ComputeInstance controller). */
+  vmLifecycle?: {
+    /** API group of the ComputeInstance resource and prefix of its finalizers/annotations. Default osac.openshift.io (older clusters: cloudkit.openshift.io). */
+    apiGroup?: string;
+    /** Namespace used when a request names none. Default "default". */
+    defaultNamespace?: string;
+    store?: {
+      /** Where ComputeInstances live: the Backstage database (default) or Kubernetes custom resources. */
+      type?: 'database' | 'kubernetes';
+    };
+    provider?: {
+      /** How provisioning is driven: AAP job templates over the REST API (default) or EDA event streams. */
+      type?: 'aap' | 'eda';
+      aap?: {
+        /** AAP controller API base URL, e.g. https://aap.example.com/api/controller/v2 (AAP 2.5+) or https://awx.example.com/api/v2. */
+        baseUrl: string;
+        /**
+         * AAP OAuth2 / personal access token, sent as a Bearer token.
+         * @visibility secret
+         */
+        token: string;
+        /** Job or workflow job template names; default `<prefix>-create-compute-instance` / `<prefix>-delete-compute-instance`. */
+        templates?: {
+          prefix?: string;
+          provision?: string;
+          deprovision?: string;
+        };
+        /** PEM file with the CA that signed AAP's certificate. */
+        caFile?: string;
+        /** Skip TLS verification. Never in production. */
+        insecureSkipTlsVerify?: boolean;
+        /** Request timeout. Default 30 s. */
+        timeout?: HumanDuration;
+      };
+    };
+    controller?: {
+      /** Set false to serve the API without running the controller in this replica. Default true. */
+      enabled?: boolean;
+      /** How often active jobs are polled. Default 2 s. */
+      pollInterval?: HumanDuration;
+      /** Number of reconcile workers. Default 4. */
+      workers?: number;
+      /** Full resync of every instance, healing missed events. Default 5 min. */
+      resyncInterval?: HumanDuration;
+      /** Entries kept in status.provisioningJobs. Default 10. */
+      maxJobHistory?: number;
+      /** `batch`: one unified_jobs request per tick for up to 200 jobs; `perJob`: one GET per job (as the original operator). Default batch. */
+      jobPolling?: 'batch' | 'perJob';
+    };
+  };
+  /** The bundled AAP simulator (sandbox only; never used when a real AAP URL is configured). */
+  aapSimulator?: {
+    /** Mount the simulator at /api/aap-simulator. Default false. */
+    enabled?: boolean;
+    /**
+     * Bearer token the simulator accepts.
+     * @visibility secret
+     */
+    token?: string;
+    durations?: {
+      provision?: HumanDuration;
+      deprovision?: HumanDuration;
+    };
+    /** Serve the create/delete templates as workflow job templates. */
+    workflowTemplates?: boolean;
+  };
+}

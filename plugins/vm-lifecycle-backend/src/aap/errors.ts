@@ -1,0 +1,94 @@
+/**
+ * Typed errors for the AAP protocol cases that change the controller's control flow.
+ * The reconciler branches on these classes, never on message text.
+ */
+export class AapError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'AapError';
+  }
+}
+
+/** 401/403: the token is missing, wrong or lacks permission. Retrying will not help until config changes. */
+export class AuthenticationError extends AapError {
+  constructor(message: string, status: number) {
+    super(message, status);
+    this.name = 'AuthenticationError';
+  }
+}
+
+/** 404 on a resource (job template, job). For a job this means it was purged. */
+export class AapNotFoundError extends AapError {
+  constructor(message: string) {
+    super(message, 404);
+    this.name = 'AapNotFoundError';
+  }
+}
+
+/** 405: e.g. cancel of a job that already finished. */
+export class MethodNotAllowedError extends AapError {
+  constructor(message: string) {
+    super(message, 405);
+    this.name = 'MethodNotAllowedError';
+  }
+}
+
+/** 429/503: back off for at least retryAfterMs (from Retry-After when AAP sent one). */
+export class RateLimitedError extends AapError {
+  constructor(
+    message: string,
+    status: number,
+    readonly retryAfterMs: number,
+  ) {
+    super(message, status);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** 5xx, timeouts and dropped connections after the client's own retries ran out. */
+export class TransientAapError extends AapError {
+  constructor(message: string, status?: number) {
+    super(message, status);
+    this.name = 'TransientAapError';
+  }
+}
+
+/** Neither a job template nor a workflow job template has this name. */
+export class TemplateNotFoundError extends AapError {
+  constructor(readonly templateName: string) {
+    super(
+      `No job template or workflow job template named "${templateName}" exists in AAP; create it or fix vmLifecycle.provider.aap templates config`,
+      404,
+    );
+    this.name = 'TemplateNotFoundError';
+  }
+}
+
+/** Our configuration or AAP's does not fit (e.g. the template ignores extra_vars). Not retried quickly. */
+export class ConfigurationError extends AapError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/**
+ * A launch POST may have reached AAP but we saw no answer (dropped connection, timeout, 502/504 from a
+ * proxy). The client never repeats such a launch, because a duplicate job is worse than a delayed one.
+ * It is a TransientAapError, so code that only knows that class still backs off and retries later;
+ * code that can look for an already-created job first (e.g. by listing the template's recent jobs)
+ * may catch this subclass.
+ */
+export class LaunchOutcomeUnknownError extends TransientAapError {
+  constructor(
+    message: string,
+    readonly templateId: number,
+    status?: number,
+  ) {
+    super(message, status);
+    this.name = 'LaunchOutcomeUnknownError';
+  }
+}

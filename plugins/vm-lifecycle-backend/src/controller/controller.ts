@@ -1,0 +1,135 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { ApiGroupNames, ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { LifecycleEventStore } from '../events/types';
+import { ProvisioningProvider } from '../providers/types';
+import { ComputeInstanceStore, WatchEvent } from '../store/types';
+import { BackoffPolicy } from './decide';
+import { JobPollingMode, JobTracker } from './jobTracker';
+import { LeaderElector, SoleLeader } from './leaderElection';
+import { EventSink, Reconciler } from './reconciler';
+import { keyOf } from './statusWriter';
+import { WorkQueue } from './workQueue';
+
+export interface ControllerOptions {
+  store: ComputeInstanceStore;
+  provider: ProvisioningProvider;
+  events: LifecycleEventStore;
+  names: ApiGroupNames;
+  logger: LoggerService;
+  pollIntervalMs?: number;
+  workers?: number;
+  resyncIntervalMs?: number;
+  maxJobHistory?: number;
+  jobPolling?: JobPollingMode;
+  retryBackoff?: BackoffPolicy;
+  configErrorRetryMs?: number;
+  leaderElector?: LeaderElector;
+  /** Called after a lifecycle event was recorded (the plugin publishes it). */
+  onEvent?: EventSink;
+}
+
+/**
+ * The ComputeInstance controller: store changes and tracker wake-ups feed a work queue whose
+ * workers run the reconciler; a periodic resync re-queues every instance so nothing is forgotten
+ * after a missed event. It acts only while it holds leadership.
+ */
+export class Controller {
+  readonly tracker: JobTracker;
+  readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly leader: LeaderElector;
+  private unwatch?: () => void;
+  private resyncTimer?: NodeJS.Timeout;
+  private leading = false;
+
+  constructor(private readonly o: ControllerOptions) {
+    const pollIntervalMs = o.pollIntervalMs ?? 2000;
+    this.queue = new WorkQueue({
+      workers: o.workers ?? 4,
+      handler: key => this.reconciler.reconcile(key),
+      onError: (key, error, retryInMs) =>
+        o.logger.warn(`Reconcile of ComputeInstance ${key} failed, retrying in ${retryInMs} ms: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    this.tracker = new JobTracker({
+      provider: o.provider,
+      mode: o.jobPolling ?? 'batch',
+      pollIntervalMs,
+      onChange: key => this.queue.add(key),
+    });
+    const recordEvent: EventSink = async (instance, event) => {
+      await o.events.record(instance.metadata, event);
+      await o.onEvent?.(instance, event);
+    };
+    this.reconciler = new Reconciler({
+      store: o.store,
+      provider: o.provider,
+      tracker: this.tracker,
+      names: o.names,
+      recordEvent,
+      logger: o.logger,
+      pollIntervalMs,
+      maxJobHistory: o.maxJobHistory ?? 10,
+      retryBackoff: o.retryBackoff,
+      configErrorRetryMs: o.configErrorRetryMs,
+    });
+    this.leader = o.leaderElector ?? new SoleLeader();
+  }
+
+  start(): void {
+    this.leader.start({
+      onStartedLeading: () => this.startLeading(),
+      onStoppedLeading: () => this.stopLeading(),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.leader.stop();
+    await this.stopLeading();
+  }
+
+  isLeading(): boolean {
+    return this.leading;
+  }
+
+  /** Reconciles one instance now (the router calls this after a write so users see progress at once). */
+  enqueue(instance: Pick<ComputeInstance, 'metadata'>): void {
+    if (this.leading) this.queue.add(keyOf(instance));
+  }
+
+  private async startLeading(): Promise<void> {
+    if (this.leading) return;
+    this.leading = true;
+    this.o.logger.info('ComputeInstance controller started leading');
+    this.unwatch = this.o.store.watch((event: WatchEvent) => {
+      if (event.type === 'DELETED') {
+        this.tracker.forgetInstance(keyOf(event.object));
+        return;
+      }
+      this.queue.add(keyOf(event.object));
+    });
+    this.queue.start();
+    this.tracker.start();
+    await this.resync();
+    const resyncMs = this.o.resyncIntervalMs ?? 5 * 60_000;
+    this.resyncTimer = setInterval(() => {
+      this.resync().catch(e => this.o.logger.warn(`Resync failed: ${e instanceof Error ? e.message : e}`));
+    }, resyncMs);
+    this.resyncTimer.unref?.();
+  }
+
+  private async stopLeading(): Promise<void> {
+    if (!this.leading) return;
+    this.leading = false;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.tracker.stop();
+    await this.queue.stop();
+    this.o.logger.info('ComputeInstance controller stopped leading');
+  }
+
+  private async resync(): Promise<void> {
+    const items = await this.o.store.list();
+    for (const item of items) this.queue.add(keyOf(item));
+  }
+}

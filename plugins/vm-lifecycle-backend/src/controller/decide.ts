@@ -1,0 +1,118 @@
+import {
+  isTerminalJobState,
+  latestJob,
+  ProvisioningJob,
+} from '@internal/plugin-vm-lifecycle-common';
+
+/*
+ * The controller's decisions as pure functions of the job history (as the OSAC operator's
+ * provisioning package does): no I/O here, so every scenario is a one-line table test.
+ */
+
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+/** 2 min base, doubling, 30 min cap (DOMAIN.md section 4). */
+export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = {
+  baseMs: 2 * 60_000,
+  maxMs: 30 * 60_000,
+};
+
+export type ProvisionDecision =
+  | { action: 'trigger'; reason: 'NoJob' | 'ConfigChanged' | 'RetryAfterFailure' }
+  | { action: 'poll'; job: ProvisioningJob }
+  | { action: 'skip'; job: ProvisioningJob }
+  | { action: 'backoff'; job: ProvisioningJob; retryInMs: number };
+
+export type DeprovisionDecision =
+  /** The provision job may still be running: read its live state, cancel it if it runs. */
+  | { action: 'stopProvision'; job: ProvisioningJob }
+  | { action: 'trigger'; reason: 'NoJob' | 'RetryAfterFailure' }
+  | { action: 'poll'; job: ProvisioningJob }
+  | { action: 'backoff'; job: ProvisioningJob; retryInMs: number }
+  | { action: 'removeFinalizer'; job?: ProvisioningJob; reason: 'Succeeded' | 'FailedWithoutBlock' };
+
+/** Delay before the n-th retry (n >= 1) of the same work. */
+export function retryDelayMs(failures: number, policy: BackoffPolicy): number {
+  const exp = Math.max(0, failures - 1);
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(exp, 30));
+}
+
+/** Failed or canceled jobs of this type (and version, when given) since the last success. */
+function consecutiveFailures(
+  jobs: readonly ProvisioningJob[],
+  type: ProvisioningJob['type'],
+  configVersion?: string,
+): number {
+  const sorted = jobs
+    .filter(j => j.type === type && (configVersion === undefined || j.configVersion === configVersion))
+    .sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
+  let n = 0;
+  for (const job of sorted) {
+    if (job.state === 'Failed' || job.state === 'Canceled') n++;
+    else break;
+  }
+  return n;
+}
+
+function backoffOrTrigger<T extends { action: string }>(
+  jobs: readonly ProvisioningJob[],
+  job: ProvisioningJob,
+  nowMs: number,
+  policy: BackoffPolicy,
+  configVersion: string | undefined,
+  trigger: T,
+): T | { action: 'backoff'; job: ProvisioningJob; retryInMs: number } {
+  const failures = consecutiveFailures(jobs, job.type, configVersion);
+  const retryAt = Date.parse(job.timestamp) + retryDelayMs(failures, policy);
+  if (nowMs >= retryAt) return trigger;
+  return { action: 'backoff', job, retryInMs: retryAt - nowMs };
+}
+
+export function decideProvision(
+  jobs: readonly ProvisioningJob[] | undefined,
+  desiredConfigVersion: string,
+  nowMs: number,
+  policy: BackoffPolicy = DEFAULT_RETRY_BACKOFF,
+): ProvisionDecision {
+  const history = jobs ?? [];
+  const latest = latestJob(history, 'provision');
+  if (!latest) return { action: 'trigger', reason: 'NoJob' };
+  if (!isTerminalJobState(latest.state)) return { action: 'poll', job: latest };
+  if (latest.configVersion !== desiredConfigVersion) {
+    return { action: 'trigger', reason: 'ConfigChanged' };
+  }
+  if (latest.state === 'Succeeded') return { action: 'skip', job: latest };
+  return backoffOrTrigger(history, latest, nowMs, policy, desiredConfigVersion, {
+    action: 'trigger' as const,
+    reason: 'RetryAfterFailure' as const,
+  });
+}
+
+export function decideDeprovision(
+  jobs: readonly ProvisioningJob[] | undefined,
+  nowMs: number,
+  policy: BackoffPolicy = DEFAULT_RETRY_BACKOFF,
+): DeprovisionDecision {
+  const history = jobs ?? [];
+  const provision = latestJob(history, 'provision');
+  if (provision && !isTerminalJobState(provision.state)) {
+    return { action: 'stopProvision', job: provision };
+  }
+  const latest = latestJob(history, 'deprovision');
+  if (!latest) return { action: 'trigger', reason: 'NoJob' };
+  if (!isTerminalJobState(latest.state)) return { action: 'poll', job: latest };
+  if (latest.state === 'Succeeded') {
+    return { action: 'removeFinalizer', job: latest, reason: 'Succeeded' };
+  }
+  if (!latest.blockDeletionOnFailure) {
+    return { action: 'removeFinalizer', job: latest, reason: 'FailedWithoutBlock' };
+  }
+  // Blocking: a failed deprovision may have left the VM behind, so keep the record and retry.
+  return backoffOrTrigger(history, latest, nowMs, policy, undefined, {
+    action: 'trigger' as const,
+    reason: 'RetryAfterFailure' as const,
+  });
+}

@@ -1,0 +1,63 @@
+import {
+  ComputeInstance,
+  JobState,
+  ProvisioningJob,
+} from '@internal/plugin-vm-lifecycle-common';
+
+export interface LaunchedJob {
+  jobID: string;
+  state: JobState;
+  message: string;
+}
+
+export interface JobStatus {
+  state: JobState;
+  message: string;
+}
+
+export type DeprovisionTrigger =
+  | { action: 'triggered'; job: LaunchedJob }
+  /** The provider cannot deprovision yet (e.g. waiting for the playbook's finalizer); ask again later. */
+  | { action: 'waiting'; message: string }
+  /** Nothing to deprovision (e.g. the EDA create playbook never added its finalizer). */
+  | { action: 'skipped'; message: string };
+
+export type CancelResult =
+  /** Cancel accepted (AAP 202): the job stops asynchronously; poll until it is terminal. */
+  | 'cancelRequested'
+  /** The job had already finished (AAP 405): go on to deprovision. */
+  | 'alreadyFinished'
+  /** The job no longer exists in AAP (purged, 404): treat as terminal. */
+  | 'notFound'
+  /** The provider has nothing to cancel (EDA). */
+  | 'notSupported';
+
+/**
+ * A provisioning backend (AAP Direct, EDA). Implementations throw the typed errors of `aap/errors.ts`
+ * (RateLimitedError with retryAfterMs, AuthenticationError, TemplateNotFoundError, ConfigurationError,
+ * TransientAapError) so the reconciler can decide without string matching.
+ */
+export interface ProvisioningProvider {
+  readonly name: string;
+  triggerProvision(instance: ComputeInstance): Promise<LaunchedJob>;
+  getProvisionStatus(
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+  ): Promise<JobStatus>;
+  cancelJob(
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+  ): Promise<CancelResult>;
+  triggerDeprovision(instance: ComputeInstance): Promise<DeprovisionTrigger>;
+  getDeprovisionStatus(
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+  ): Promise<JobStatus>;
+  /**
+   * Optional batch poll for the job tracker: the status of many jobs at once (AAP Direct: one
+   * unified_jobs request per 200 ids), keyed by the jobIDs passed in. Providers without it are polled per job.
+   */
+  getStatuses?(jobIDs: readonly string[]): Promise<Map<string, JobStatus>>;
+  /** Optional: the job's output as plain text (AAP stdout), for the portal's job log view. */
+  getJobOutput?(jobID: string): Promise<string>;
+}

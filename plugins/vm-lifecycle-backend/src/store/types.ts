@@ -1,0 +1,68 @@
+import {
+  ComputeInstance,
+  ComputeInstanceSpec,
+  ComputeInstanceStatus,
+} from '@internal/plugin-vm-lifecycle-common';
+
+/** What a caller supplies to create an instance; the store assigns uid, resourceVersion and timestamps. */
+export interface NewComputeInstance {
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+  };
+  spec: ComputeInstanceSpec;
+  status?: ComputeInstanceStatus;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  /** Exact-match label selector (all pairs must match). */
+  labels?: Record<string, string>;
+  /** Exact match on the `<group>/requested-by` annotation (an indexed column in the database store). */
+  requestedBy?: string;
+  /** Exact match on the `<group>/owner` annotation (an indexed column in the database store). */
+  owner?: string;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  /** For DELETED, the last state of the object. */
+  object: ComputeInstance;
+}
+
+export type WatchListener = (event: WatchEvent) => void;
+
+/**
+ * The store port, with Kubernetes API semantics so the database and the Kubernetes adapters are
+ * interchangeable:
+ * - every write carries `metadata.resourceVersion`; a stale one fails with `StaleResourceVersionError`
+ *   and writes nothing;
+ * - `update` writes metadata (labels, annotations, finalizers) and spec, never status; `updateStatus`
+ *   writes status only (the status subresource);
+ * - `delete` of an object with finalizers only sets `metadata.deletionTimestamp`; the object is removed
+ *   when an update leaves it with a deletionTimestamp and no finalizers;
+ * - reads are never served from a cache: `get` is the uncached read the reconciler relies on before it
+ *   launches a job.
+ */
+export interface ComputeInstanceStore {
+  get(namespace: string, name: string): Promise<ComputeInstance | undefined>;
+  list(options?: ListOptions): Promise<ComputeInstance[]>;
+  /** Fails with `AlreadyExistsError` if the name is taken in the namespace (also while it is being deleted). */
+  create(instance: NewComputeInstance): Promise<ComputeInstance>;
+  /** Writes metadata and spec. Returns the stored object; `undefined` if the write removed it (last finalizer gone during deletion). */
+  update(instance: ComputeInstance): Promise<ComputeInstance | undefined>;
+  /** Writes status only. */
+  updateStatus(instance: ComputeInstance): Promise<ComputeInstance>;
+  /**
+   * Starts deletion. Idempotent: returns the object with its deletionTimestamp while finalizers
+   * remain, `undefined` once it is gone. Fails with `NotFoundError` if it never existed.
+   */
+  delete(namespace: string, name: string): Promise<ComputeInstance | undefined>;
+  /** Change notifications for every create, write and removal; returns an unsubscribe function. */
+  watch(listener: WatchListener): () => void;
+}

@@ -1,0 +1,34 @@
+export const DEFAULT_API_GROUP = 'osac.openshift.io';
+export const API_VERSION_NAME = 'v1alpha1';
+export const COMPUTE_INSTANCE_KIND = 'ComputeInstance';
+export const COMPUTE_INSTANCE_PLURAL = 'computeinstances';
+export const SIGNAL_CHANNEL = 'vm-lifecycle';
+export const DEFAULT_MAX_JOB_HISTORY = 10;
+
+/** Names derived from the API group, as the OSAC operator derives them. */
+export interface ApiGroupNames {
+  group: string;
+  apiVersion: string;
+  /** Controller-owned finalizer: removed only when deprovisioning is done or correctly skipped. */
+  finalizer: string;
+  /** Finalizer the EDA playbooks add during create and remove at the end of delete. */
+  aapFinalizer: string;
+  reconciledConfigVersionAnnotation: string;
+  requestedByAnnotation: string;
+  ownerAnnotation: string;
+  /** Label carried by the VM objects (KubeVirt) that belong to an instance. */
+  instanceLabel: string;
+}
+
+export function apiGroupNames(group: string = DEFAULT_API_GROUP): ApiGroupNames {
+  return {
+    group,
+    apiVersion: `${group}/${API_VERSION_NAME}`,
+    finalizer: `${group}/computeinstance`,
+    aapFinalizer: `${group}/computeinstance-aap`,
+    reconciledConfigVersionAnnotation: `${group}/reconciled-config-version`,
+    requestedByAnnotation: `${group}/requested-by`,
+    ownerAnnotation: `${group}/owner`,
+    instanceLabel: `${group}/computeinstance`,
+  };
+}

@@ -1,0 +1,9 @@
+/**
+ * Shared types, schemas, job-state helpers and permissions of the vm-lifecycle plugin.
+ *
+ * @packageDocumentation
+ */
+export * from './types';
+export * from './constants';
+export * from './jobState';
+export * from './configVersion';

@@ -1,0 +1,114 @@
+/** Wire types of the ComputeInstance resource, shared by the backend controller and the portal. */
+
+export type RunStrategy = 'Always' | 'Halted';
+
+export type Phase =
+  | 'Starting'
+  | 'Running'
+  | 'Failed'
+  | 'Deleting'
+  | 'Stopping'
+  | 'Stopped'
+  | 'Paused';
+
+export type JobState =
+  | 'Pending'
+  | 'Waiting'
+  | 'Running'
+  | 'Succeeded'
+  | 'Failed'
+  | 'Canceled'
+  | 'Unknown';
+
+export type JobType = 'provision' | 'deprovision';
+
+export type ConditionType =
+  | 'ConfigurationApplied'
+  | 'Provisioned'
+  | 'Ready'
+  | 'RestartInProgress'
+  | 'RestartFailed';
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface ComputeInstanceSpec {
+  templateID: string;
+  /** A string holding a JSON object, passed through to the playbook. */
+  templateParameters?: string;
+  image: { sourceType: 'registry'; sourceRef: string };
+  guestOSFamily?: string;
+  cores: number;
+  memoryGiB: number;
+  bootDisk: { sizeGiB: number };
+  additionalDisks?: Array<{ sizeGiB: number }>;
+  runStrategy: RunStrategy;
+  sshKey?: string;
+  userDataSecretRef?: { name: string };
+  /** RFC 3339; a value newer than status.lastRestartedAt asks for a restart. */
+  restartRequestedAt?: string;
+}
+
+export interface ProvisioningJob {
+  jobID: string;
+  type: JobType;
+  /** RFC 3339 time the job was launched; "latest" means greatest timestamp. */
+  timestamp: string;
+  state: JobState;
+  message: string;
+  configVersion: string;
+  blockDeletionOnFailure: boolean;
+}
+
+export interface ComputeInstanceStatus {
+  phase?: Phase;
+  conditions?: Condition[];
+  desiredConfigVersion?: string;
+  lastRestartedAt?: string;
+  ipAddress?: string;
+  provisioningJobs?: ProvisioningJob[];
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  resourceVersion: string;
+  generation?: number;
+  creationTimestamp: string;
+  deletionTimestamp?: string;
+  finalizers: string[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface ComputeInstance {
+  apiVersion: string;
+  kind: 'ComputeInstance';
+  metadata: ObjectMeta;
+  spec: ComputeInstanceSpec;
+  status: ComputeInstanceStatus;
+}
+
+export interface LifecycleEvent {
+  timestamp: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  jobID?: string;
+}
+
+/** Payload published on the signals channel for every change of an instance. */
+export interface InstanceSignal {
+  type: 'instance';
+  namespace: string;
+  name: string;
+  resourceVersion: string;
+  phase?: Phase;
+  deleted?: boolean;
+}

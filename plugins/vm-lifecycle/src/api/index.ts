@@ -1,0 +1,2 @@
+export * from './VmLifecycleApi';
+export { VmLifecycleClient } from './VmLifecycleClient';

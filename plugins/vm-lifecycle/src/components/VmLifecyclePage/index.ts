@@ -1,0 +1,1 @@
+export { VmLifecyclePage } from './VmLifecyclePage';
