@@ -1,0 +1,155 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { detail, HttpError, readBody, sendEmpty, sendJson } from './http';
+import type { JobEngine } from './jobs';
+import type { TemplateCatalog } from './templates';
+import type { EdaStreamOptions } from './types';
+
+export const EDA_PATH =
+  /^\/eda-event-streams\/api\/eda\/v1\/external_event_stream\/([^/]+)\/post\/?$/;
+
+export interface EdaDeps {
+  streams: EdaStreamOptions[];
+  templates: TemplateCatalog;
+  engine: JobEngine;
+  log: (message: string) => void;
+}
+
+/**
+ * An EDA event stream plus the rulebook behind it: a POST that passes the stream's credential check
+ * launches the template mapped to the stream's action with the event as `ansible_eda.event`, exactly
+ * the extra_vars shape AAP Direct sends, so the same simulated playbooks serve both providers.
+ */
+export async function handleEdaPost(
+  deps: EdaDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  uuid: string,
+  endpoint: string,
+): Promise<void> {
+  const stream = deps.streams.find(s => s.uuid === uuid);
+  if (!stream) {
+    // Real EDA answers 400 "bad uuid specified"; 404 reads more clearly in client logs.
+    throw new HttpError(404, detail('bad uuid specified'));
+  }
+  if (req.method !== 'POST') {
+    sendJson(res, 405, detail(`Method "${req.method}" not allowed.`), {
+      Allow: 'POST',
+    });
+    return;
+  }
+  const raw = await readBody(req);
+  verifyCredential(stream, req, raw);
+
+  const data = parseEventBody(raw);
+  const event = {
+    payload: data,
+    meta: {
+      endpoint,
+      eda_event_stream_name: `sim-${stream.action}-stream`,
+      headers: eventHeaders(req, stream),
+    },
+  };
+  const template = deps.templates.forAction(stream.action);
+  if (template) {
+    const job = deps.engine.launch(template, { ansible_eda: { event } });
+    deps.log(
+      `EDA stream ${uuid}: rulebook launched ${job.type} ${job.id} (${template.name})`,
+    );
+  } else {
+    deps.log(
+      `EDA stream ${uuid}: no template for action ${stream.action}; event dropped`,
+    );
+  }
+  // EDA answers an accepted event with an empty 200: no job id ever reaches the sender.
+  sendEmpty(res, 200);
+}
+
+function verifyCredential(
+  stream: EdaStreamOptions,
+  req: IncomingMessage,
+  raw: Buffer,
+): void {
+  if (stream.hmacSecret !== undefined) {
+    const header = (stream.hmacHeader ?? 'X-Hub-Signature-256').toLowerCase();
+    const presented = headerValue(req, header);
+    if (presented === undefined)
+      throw new HttpError(
+        401,
+        detail(
+          `${stream.hmacHeader ?? 'X-Hub-Signature-256'} header is missing`,
+        ),
+      );
+    const expected = createHmac('sha256', stream.hmacSecret)
+      .update(raw)
+      .digest('hex');
+    const signature = presented.replace(/^sha256=/i, '').toLowerCase();
+    if (!safeEqual(signature, expected))
+      throw new HttpError(
+        403,
+        detail('Signature mismatch, check your payload and secret'),
+      );
+  }
+  if (stream.token !== undefined) {
+    const header = (stream.tokenHeader ?? 'Authorization').toLowerCase();
+    const presented = headerValue(req, header);
+    if (presented === undefined)
+      throw new HttpError(
+        401,
+        detail(`${stream.tokenHeader ?? 'Authorization'} header is missing`),
+      );
+    // EDA compares the whole header value with the credential's token, scheme word included.
+    if (!safeEqual(presented, stream.token))
+      throw new HttpError(403, detail('Token mismatch'));
+  }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** EDA wraps anything that is not an object (arrays, scalars) as `{ body: ... }`. */
+function parseEventBody(raw: Buffer): Record<string, unknown> {
+  const text = raw.toString('utf8');
+  if (text.trim() === '')
+    throw new HttpError(400, detail('Invalid content. Empty body.'));
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, detail('Invalid content. Type: application/json'));
+  }
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : { body: value };
+}
+
+/** The credential header never reaches the rulebook, as in EDA. */
+function eventHeaders(
+  req: IncomingMessage,
+  stream: EdaStreamOptions,
+): Record<string, string> {
+  const secretHeaders = new Set(
+    [
+      stream.tokenHeader ??
+        (stream.token !== undefined ? 'Authorization' : undefined),
+      stream.hmacHeader ??
+        (stream.hmacSecret !== undefined ? 'X-Hub-Signature-256' : undefined),
+    ]
+      .filter((h): h is string => h !== undefined)
+      .map(h => h.toLowerCase()),
+  );
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (secretHeaders.has(name) || value === undefined) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}

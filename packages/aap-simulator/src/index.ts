@@ -1,0 +1,13 @@
+/**
+ * An AWX / AAP controller API simulator: the subset of the REST API the vm-lifecycle provider uses,
+ * with real HTTP, real status codes and AWX-shaped JSON, plus an EDA event stream endpoint and
+ * `/_sim/` controls for fault injection. Used as the embedded default and as every test's AAP.
+ */
+export { createAapSimulator } from './simulator';
+export type {
+  AapSimulator,
+  AapSimulatorOptions,
+  SimFaults,
+  SimJobInfo,
+  SimVm,
+} from './types';
