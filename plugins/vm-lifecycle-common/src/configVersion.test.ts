@@ -20,7 +20,8 @@ describe('computeConfigVersion', () => {
   };
 
   it('is stable whatever the key order', () => {
-    const reordered = JSON.parse(JSON.stringify({ runStrategy: 'Always', ...spec })) as ComputeInstanceSpec;
+    const { runStrategy, ...rest } = spec;
+    const reordered: ComputeInstanceSpec = { runStrategy, ...rest };
     expect(computeConfigVersion(reordered)).toBe(computeConfigVersion(spec));
     expect(canonicalJson({ b: 1, a: { d: 2, c: 3 } })).toBe('{"a":{"c":3,"d":2},"b":1}');
   });

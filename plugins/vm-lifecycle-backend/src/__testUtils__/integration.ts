@@ -1,0 +1,91 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { createAapSimulator, AapSimulator, AapSimulatorOptions } from '@internal/aap-simulator';
+import { apiGroupNames, ComputeInstance, ComputeInstanceSpec } from '@internal/plugin-vm-lifecycle-common';
+import { Knex } from 'knex';
+import { AapClient } from '../aap/AapClient';
+import { Controller, ControllerOptions } from '../controller/controller';
+import { DatabaseEventStore } from '../events/DatabaseEventStore';
+import { AapDirectProvider } from '../providers/AapDirectProvider';
+import { DatabaseStore } from '../store/DatabaseStore';
+import { sampleSpec } from './harness';
+
+export const SIM_TOKEN = 'integration-secret-token';
+
+/** The real adapters: a database store, the AAP client and provider, and the simulator over HTTP. */
+export async function createIntegrationEnv(
+  knex: Knex,
+  simOptions: AapSimulatorOptions = {},
+) {
+  const sim: AapSimulator = createAapSimulator({
+    token: SIM_TOKEN,
+    durations: { provisionMs: 1200, deprovisionMs: 300 },
+    queueDelayMs: 50,
+    ...simOptions,
+  });
+  const { url } = await sim.listen(0, '127.0.0.1');
+  const store = await DatabaseStore.create({ knex });
+  const events = await DatabaseEventStore.create({ knex, skipMigrations: true });
+  const controllers: Controller[] = [];
+  const names = apiGroupNames();
+
+  function newController(overrides: Partial<ControllerOptions> = {}) {
+    const client = new AapClient({ baseUrl: `${url}/api/controller/v2`, token: SIM_TOKEN, retryBaseDelayMs: 20, timeoutMs: 5000 });
+    const controller = new Controller({
+      store,
+      provider: new AapDirectProvider({ client }),
+      events,
+      names,
+      logger: mockServices.logger.mock(),
+      pollIntervalMs: 100,
+      workers: 8,
+      resyncIntervalMs: 1000,
+      retryBackoff: { baseMs: 200, maxMs: 1000 },
+      configErrorRetryMs: 500,
+      ...overrides,
+    });
+    controllers.push(controller);
+    return { controller, client };
+  }
+
+  async function create(name: string, spec: Partial<ComputeInstanceSpec> = {}): Promise<ComputeInstance> {
+    return store.create({ metadata: { name, namespace: 'default' }, spec: sampleSpec(spec) });
+  }
+
+  async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+      await new Promise(r => setTimeout(r, 25));
+    }
+  }
+
+  const env = {
+    sim,
+    url,
+    store,
+    events,
+    names,
+    newController,
+    create,
+    waitFor,
+    async waitForPhase(name: string, phase: string, timeoutMs?: number) {
+      return waitFor(`${name} to reach ${phase}`, async () => {
+        const obj = await store.get('default', name);
+        return obj?.status.phase === phase ? obj : undefined;
+      }, timeoutMs);
+    },
+    async waitGone(name: string, timeoutMs?: number) {
+      await waitFor(`${name} to be gone`, async () => !(await store.get('default', name)), timeoutMs);
+    },
+    simJobsOf(name: string) {
+      return sim.jobs().filter(j => j.instance?.name === name);
+    },
+    async close() {
+      for (const c of controllers) await c.stop();
+      await sim.close();
+    },
+  };
+  return env;
+}

@@ -1,0 +1,82 @@
+import { Config, readDurationFromConfig } from '@backstage/config';
+import { durationToMilliseconds } from '@backstage/types';
+import { DEFAULT_API_GROUP, DEFAULT_MAX_JOB_HISTORY } from '@internal/plugin-vm-lifecycle-common';
+import { JobPollingMode } from './controller/jobTracker';
+
+export interface AapProviderConfig {
+  baseUrl: string;
+  token: string;
+  templates: { prefix?: string; provision?: string; deprovision?: string };
+  caFile?: string;
+  insecureSkipTlsVerify?: boolean;
+  timeoutMs?: number;
+}
+
+export interface VmLifecycleConfig {
+  apiGroup: string;
+  defaultNamespace: string;
+  storeType: 'database' | 'kubernetes';
+  providerType: 'aap' | 'eda';
+  aap?: AapProviderConfig;
+  controller: {
+    enabled: boolean;
+    pollIntervalMs: number;
+    workers: number;
+    resyncIntervalMs: number;
+    maxJobHistory: number;
+    jobPolling: JobPollingMode;
+  };
+}
+
+function durationMs(config: Config | undefined, key: string, fallbackMs: number): number {
+  if (!config?.has(key)) return fallbackMs;
+  return durationToMilliseconds(readDurationFromConfig(config, { key }));
+}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], key: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`Invalid config ${key}: "${value}"; expected one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** Reads and checks the plugin's settings once at startup, so a typo fails loudly, not at the first job. */
+export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
+  const c = root.getOptionalConfig('vmLifecycle');
+  const controller = c?.getOptionalConfig('controller');
+  const providerType = oneOf(c?.getOptionalString('provider.type'), ['aap', 'eda'] as const, 'vmLifecycle.provider.type', 'aap');
+  const aapConfig = c?.getOptionalConfig('provider.aap');
+  const workers = controller?.getOptionalNumber('workers') ?? 4;
+  const maxJobHistory = controller?.getOptionalNumber('maxJobHistory') ?? DEFAULT_MAX_JOB_HISTORY;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error('Invalid config vmLifecycle.controller.workers: must be an integer >= 1');
+  if (!Number.isInteger(maxJobHistory) || maxJobHistory < 2) throw new Error('Invalid config vmLifecycle.controller.maxJobHistory: must be an integer >= 2');
+  return {
+    apiGroup: c?.getOptionalString('apiGroup') ?? DEFAULT_API_GROUP,
+    defaultNamespace: c?.getOptionalString('defaultNamespace') ?? 'default',
+    storeType: oneOf(c?.getOptionalString('store.type'), ['database', 'kubernetes'] as const, 'vmLifecycle.store.type', 'database'),
+    providerType,
+    aap: aapConfig
+      ? {
+          baseUrl: aapConfig.getString('baseUrl'),
+          token: aapConfig.getString('token'),
+          templates: {
+            prefix: aapConfig.getOptionalString('templates.prefix'),
+            provision: aapConfig.getOptionalString('templates.provision'),
+            deprovision: aapConfig.getOptionalString('templates.deprovision'),
+          },
+          caFile: aapConfig.getOptionalString('caFile'),
+          insecureSkipTlsVerify: aapConfig.getOptionalBoolean('insecureSkipTlsVerify'),
+          timeoutMs: aapConfig.has('timeout') ? durationMs(aapConfig, 'timeout', 30_000) : undefined,
+        }
+      : undefined,
+    controller: {
+      enabled: controller?.getOptionalBoolean('enabled') ?? true,
+      pollIntervalMs: durationMs(controller, 'pollInterval', 2000),
+      workers,
+      resyncIntervalMs: durationMs(controller, 'resyncInterval', 5 * 60_000),
+      maxJobHistory,
+      jobPolling: oneOf(controller?.getOptionalString('jobPolling'), ['batch', 'perJob'] as const, 'vmLifecycle.controller.jobPolling', 'batch'),
+    },
+  };
+}

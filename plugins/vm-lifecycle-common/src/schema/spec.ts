@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { ComputeInstanceSpec, RunStrategy } from '../types';
+import { MESSAGES } from './messages';
+import {
+  enumSchema,
+  integerSchema,
+  nonEmptyStringSchema,
+  stringSchema,
+  strictObject,
+  rfc3339TimestampSchema,
+  ruleParams,
+  templateIdSchema,
+  templateParametersSchema,
+} from './fields';
+import { AssertAssignable } from './typeChecks';
+
+export const RUN_STRATEGIES: readonly RunStrategy[] = ['Always', 'Halted'];
+export const IMAGE_SOURCE_TYPES = ['registry'] as const;
+
+export const runStrategySchema = enumSchema(RUN_STRATEGIES);
+
+export const imageSchema = strictObject({
+  sourceType: z.enum(IMAGE_SOURCE_TYPES, ruleParams(MESSAGES.sourceType)),
+  sourceRef: z
+    .string(ruleParams(MESSAGES.sourceRef))
+    .min(1, MESSAGES.sourceRef),
+});
+
+export const diskSchema = strictObject({
+  sizeGiB: integerSchema(1, undefined, MESSAGES.positiveInteger),
+});
+
+export const userDataSecretRefSchema = strictObject({
+  name: nonEmptyStringSchema,
+});
+
+/** The spec fields, each with the rule of DOMAIN.md section 1. */
+export const computeInstanceSpecShape = {
+  templateID: templateIdSchema,
+  templateParameters: templateParametersSchema.optional(),
+  image: imageSchema,
+  guestOSFamily: stringSchema.optional(),
+  cores: integerSchema(1, 128, MESSAGES.cores),
+  memoryGiB: integerSchema(1, undefined, MESSAGES.positiveInteger),
+  bootDisk: diskSchema,
+  additionalDisks: z
+    .array(diskSchema, ruleParams(MESSAGES.array))
+    .optional(),
+  runStrategy: runStrategySchema,
+  sshKey: stringSchema.optional(),
+  userDataSecretRef: userDataSecretRefSchema.optional(),
+  restartRequestedAt: rfc3339TimestampSchema.optional(),
+};
+
+/** A complete ComputeInstance spec, as stored. Unknown keys are refused at every level. */
+export const computeInstanceSpecSchema = strictObject(computeInstanceSpecShape);
+
+export type SpecFieldName = keyof typeof computeInstanceSpecShape;
+
+/** Top-level spec field names, in DOMAIN.md order. */
+export const SPEC_FIELDS = Object.keys(computeInstanceSpecShape) as SpecFieldName[];
+
+/** Sub-fields of the object-valued spec fields, so paths like spec.image.sourceRef can be named. */
+export const NESTED_SPEC_FIELDS: Partial<Record<SpecFieldName, readonly string[]>> = {
+  image: Object.keys(imageSchema.shape),
+  bootDisk: Object.keys(diskSchema.shape),
+  userDataSecretRef: Object.keys(userDataSecretRefSchema.shape),
+};
+
+/**
+ * The parsed spec. The nested assertions make this fail to compile when the schema and the wire
+ * type `ComputeInstanceSpec` drift apart in either direction: the schema letting through something
+ * the controller's type does not describe, or refusing a spec the type allows.
+ */
+export type ParsedComputeInstanceSpec = AssertAssignable<
+  z.output<typeof computeInstanceSpecSchema>,
+  AssertAssignable<ComputeInstanceSpec, z.input<typeof computeInstanceSpecSchema>>
+>;
