@@ -7,3 +7,5 @@ export * from './types';
 export * from './constants';
 export * from './jobState';
 export * from './configVersion';
+export * from './schema';
+export * from './permissions';

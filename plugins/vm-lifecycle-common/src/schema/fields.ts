@@ -15,9 +15,15 @@ import {
  */
 export function ruleParams(message: string): { errorMap: z.ZodErrorMap } {
   return {
-    errorMap: (_issue, ctx) => ({
-      message: ctx.data === undefined ? MESSAGES.required : message,
-    }),
+    errorMap: (issue, ctx) => {
+      // Strict objects raise this one themselves; say which keys, for callers reading error.message.
+      if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+        return {
+          message: `${MESSAGES.unknownField}: ${issue.keys.join(', ')}`,
+        };
+      }
+      return { message: ctx.data === undefined ? MESSAGES.required : message };
+    },
   };
 }
 
@@ -33,14 +39,19 @@ export function strictObject<T extends z.ZodRawShape>(shape: T) {
 }
 
 /** A whole number in [min, max]; one message for every way to miss it, wrong type included. */
-export function integerSchema(min: number, max: number | undefined, message: string) {
+export function integerSchema(
+  min: number,
+  max: number | undefined,
+  message: string,
+) {
   const base = z.number(ruleParams(message)).int(message).min(min, message);
   return max === undefined ? base : base.max(max, message);
 }
 
 /** z.enum over a readonly list (such as JOB_STATES), with the allowed values in the message. */
 export function enumSchema<T extends string>(values: readonly T[]) {
-  if (values.length === 0) throw new Error('enumSchema needs at least one value');
+  if (values.length === 0)
+    throw new Error('enumSchema needs at least one value');
   // The list is checked non-empty above; zod's tuple type cannot express that for a readonly array.
   const tuple = [...values] as [T, ...T[]];
   return z.enum(tuple, ruleParams(oneOf(values)));

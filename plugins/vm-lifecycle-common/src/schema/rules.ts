@@ -4,7 +4,8 @@
  */
 
 const RFC1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const RFC1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const RFC1123_SUBDOMAIN =
+  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const TEMPLATE_ID = /^[a-zA-Z_][a-zA-Z0-9._]*$/;
 // Kubernetes' `format: date-time`: fractional seconds optional, 'T' and 'Z' in either case.
@@ -41,12 +42,17 @@ export function isAnnotationKey(value: string): boolean {
 export function isRfc3339Timestamp(value: string): boolean {
   const match = RFC3339.exec(value);
   if (!match) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const [year, month, day, hour, minute, second] = match
+    .slice(1, 7)
+    .map(Number);
   if (month < 1 || month > 12) return false;
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (day < 1 || day > daysInMonth) return false;
   if (hour > 23 || minute > 59 || second > 59) return false;
-  if (match[8] !== undefined && (Number(match[9]) > 23 || Number(match[10]) > 59)) {
+  if (
+    match[8] !== undefined &&
+    (Number(match[9]) > 23 || Number(match[10]) > 59)
+  ) {
     return false;
   }
   return true;
@@ -58,7 +64,9 @@ export function isJsonObjectString(value: string): boolean {
 }
 
 /** The object a templateParameters string holds, or undefined when it holds anything else. */
-export function parseJsonObject(value: string): Record<string, unknown> | undefined {
+export function parseJsonObject(
+  value: string,
+): Record<string, unknown> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -68,6 +76,8 @@ export function parseJsonObject(value: string): Record<string, unknown> | undefi
   return isPlainObject(parsed) ? parsed : undefined;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(
+  value: unknown,
+): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

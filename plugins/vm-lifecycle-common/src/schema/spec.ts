@@ -43,9 +43,7 @@ export const computeInstanceSpecShape = {
   cores: integerSchema(1, 128, MESSAGES.cores),
   memoryGiB: integerSchema(1, undefined, MESSAGES.positiveInteger),
   bootDisk: diskSchema,
-  additionalDisks: z
-    .array(diskSchema, ruleParams(MESSAGES.array))
-    .optional(),
+  additionalDisks: z.array(diskSchema, ruleParams(MESSAGES.array)).optional(),
   runStrategy: runStrategySchema,
   sshKey: stringSchema.optional(),
   userDataSecretRef: userDataSecretRefSchema.optional(),
@@ -58,10 +56,14 @@ export const computeInstanceSpecSchema = strictObject(computeInstanceSpecShape);
 export type SpecFieldName = keyof typeof computeInstanceSpecShape;
 
 /** Top-level spec field names, in DOMAIN.md order. */
-export const SPEC_FIELDS = Object.keys(computeInstanceSpecShape) as SpecFieldName[];
+export const SPEC_FIELDS = Object.keys(
+  computeInstanceSpecShape,
+) as SpecFieldName[];
 
 /** Sub-fields of the object-valued spec fields, so paths like spec.image.sourceRef can be named. */
-export const NESTED_SPEC_FIELDS: Partial<Record<SpecFieldName, readonly string[]>> = {
+export const NESTED_SPEC_FIELDS: Partial<
+  Record<SpecFieldName, readonly string[]>
+> = {
   image: Object.keys(imageSchema.shape),
   bootDisk: Object.keys(diskSchema.shape),
   userDataSecretRef: Object.keys(userDataSecretRefSchema.shape),
@@ -74,5 +76,8 @@ export const NESTED_SPEC_FIELDS: Partial<Record<SpecFieldName, readonly string[]
  */
 export type ParsedComputeInstanceSpec = AssertAssignable<
   z.output<typeof computeInstanceSpecSchema>,
-  AssertAssignable<ComputeInstanceSpec, z.input<typeof computeInstanceSpecSchema>>
+  AssertAssignable<
+    ComputeInstanceSpec,
+    z.input<typeof computeInstanceSpecSchema>
+  >
 >;
