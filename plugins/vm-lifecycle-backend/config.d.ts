@@ -7,6 +7,42 @@ export interface Config {
     apiGroup?: string;
     /** Namespace used when a request names none. Default "default". */
     defaultNamespace?: string;
+    /**
+     * Entity refs of groups whose members may see and manage every instance (the admin view).
+     * Used by the sandbox permission policy and to address live updates.
+     */
+    adminGroups?: string[];
+    /** The VM templates developers can request from. */
+    templates?: Array<{
+      /** Template id, also spec.templateID: ^[a-zA-Z_][a-zA-Z0-9._]*$ */
+      id: string;
+      title: string;
+      description?: string;
+      /** Defaults for every spec field except templateID. */
+      defaults: {
+        image: { sourceType: 'registry'; sourceRef: string };
+        guestOSFamily?: string;
+        cores: number;
+        memoryGiB: number;
+        bootDisk: { sizeGiB: number };
+        additionalDisks?: Array<{ sizeGiB: number }>;
+        runStrategy: 'Always' | 'Halted';
+        sshKey?: string;
+        userDataSecretRef?: { name: string };
+        templateParameters?: string;
+      };
+      /** Spec field paths the requester may change (default: all but image.sourceType). */
+      editableFields?: string[];
+      /** Extra parameters passed to the playbook in spec.templateParameters. */
+      parameters?: Array<{
+        name: string;
+        title: string;
+        type: 'string' | 'number' | 'boolean';
+        description?: string;
+        required?: boolean;
+        default?: string | number | boolean;
+      }>;
+    }>;
     store?: {
       /** Where ComputeInstances live: the Backstage database (default) or Kubernetes custom resources. */
       type?: 'database' | 'kubernetes';

@@ -10,6 +10,7 @@ backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(sandboxPermissionPolicyModule);
+backend.add(import('@backstage/plugin-events-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
 backend.add(import('@internal/plugin-vm-lifecycle-backend'));
 backend.add(aapSimulatorPlugin);

@@ -4,3 +4,10 @@
  * @packageDocumentation
  */
 export { vmLifecyclePlugin as default } from './plugin';
+export {
+  vmInstanceConditions,
+  createVmInstanceConditionalDecision,
+  vmInstanceResourceRef,
+} from './permissions/rules';
+export type { InstanceQuery } from './permissions/rules';
+export { VmLifecyclePermissionPolicy } from './permissions/policy';

@@ -2,13 +2,22 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { apiGroupNames } from '@internal/plugin-vm-lifecycle-common';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import {
+  apiGroupNames,
+  vmLifecyclePermissions,
+} from '@internal/plugin-vm-lifecycle-common';
 import { readVmLifecycleConfig } from './config';
 import { Controller } from './controller/controller';
 import { DatabaseLeaderElector } from './controller/databaseLease';
 import { DatabaseEventStore } from './events/DatabaseEventStore';
+import { createInstanceRules, vmInstanceResourceRef } from './permissions/rules';
+import { ProvisioningProvider } from './providers/types';
 import { createRouter } from './router/createRouter';
 import { createProvider } from './service/createProvider';
+import { InstanceService } from './service/InstanceService';
+import { publishInstanceSignals } from './service/publishSignals';
+import { readTemplates } from './service/readTemplates';
 import { DatabaseStore } from './store/DatabaseStore';
 
 /**
@@ -24,20 +33,32 @@ export const vmLifecyclePlugin = createBackendPlugin({
         config: coreServices.rootConfig,
         database: coreServices.database,
         httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
         lifecycle: coreServices.lifecycle,
         logger: coreServices.logger,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
+        signals: signalsServiceRef,
       },
-      async init({ config, database, httpRouter, lifecycle, logger }) {
+      async init(deps) {
+        const { config, database, httpRouter, lifecycle, logger } = deps;
         const settings = readVmLifecycleConfig(config);
+        const templates = readTemplates(config);
+        const adminGroups = config.getOptionalStringArray('vmLifecycle.adminGroups') ?? [];
         const names = apiGroupNames(settings.apiGroup);
         const knex = await database.getClient();
         const skipMigrations = database.migrations?.skip ?? false;
         const store = await DatabaseStore.create({ knex, apiGroup: settings.apiGroup, skipMigrations, logger });
         const events = await DatabaseEventStore.create({ knex, skipMigrations: true });
 
-        if (settings.controller.enabled && settings.aap) {
-          const { provider } = createProvider(settings, logger);
-          const controller = new Controller({
+        let provider: ProvisioningProvider | undefined;
+        let controller: Controller | undefined;
+        if (settings.aap) {
+          provider = createProvider(settings, logger).provider;
+        }
+        if (provider && settings.controller.enabled) {
+          const ctl = new Controller({
             store,
             provider,
             events,
@@ -50,17 +71,53 @@ export const vmLifecyclePlugin = createBackendPlugin({
             jobPolling: settings.controller.jobPolling,
             leaderElector: new DatabaseLeaderElector({ knex, logger }),
           });
-          lifecycle.addStartupHook(() => controller.start());
-          lifecycle.addShutdownHook(() => controller.stop());
+          controller = ctl;
+          lifecycle.addStartupHook(() => ctl.start());
+          lifecycle.addShutdownHook(() => ctl.stop());
         } else {
           logger.warn(
-            settings.aap
+            provider
               ? 'The ComputeInstance controller is disabled in this replica (vmLifecycle.controller.enabled: false)'
               : 'No AAP configured (vmLifecycle.provider.aap): instances can be requested but nothing will provision them',
           );
         }
 
-        httpRouter.use(await createRouter({ logger }));
+        const unwatch = publishInstanceSignals(store, deps.signals, names, adminGroups);
+        lifecycle.addShutdownHook(() => unwatch());
+
+        const rules = createInstanceRules(names);
+        deps.permissionsRegistry.addResourceType({
+          resourceRef: vmInstanceResourceRef,
+          permissions: vmLifecyclePermissions,
+          rules: [rules.isRequester, rules.isOwner],
+          getResources: async refs =>
+            Promise.all(
+              refs.map(ref => {
+                const [namespace, name] = ref.split('/');
+                return store.get(namespace, name);
+              }),
+            ),
+        });
+
+        const service = new InstanceService({
+          store,
+          events,
+          provider,
+          templates,
+          names,
+          defaultNamespace: settings.defaultNamespace,
+          onWrite: instance => controller?.enqueue(instance),
+        });
+        httpRouter.use(
+          await createRouter({
+            logger,
+            service,
+            httpAuth: deps.httpAuth,
+            permissions: deps.permissions,
+            auditor: deps.auditor,
+            rules,
+          }),
+        );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
       },
     });

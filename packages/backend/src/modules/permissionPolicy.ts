@@ -1,29 +1,16 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
-import {
-  AuthorizeResult,
-  PolicyDecision,
-} from '@backstage/plugin-permission-common';
-import {
-  PermissionPolicy,
-  PolicyQuery,
-} from '@backstage/plugin-permission-node';
+import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
+import { VmLifecyclePermissionPolicy } from '@internal/plugin-vm-lifecycle-backend';
 
-/** The sandbox's permission policy. The vm-lifecycle rules arrive with the REST API. */
-class SandboxPermissionPolicy implements PermissionPolicy {
-  async handle(_request: PolicyQuery): Promise<PolicyDecision> {
-    return { result: AuthorizeResult.ALLOW };
-  }
-}
-
+/** The sandbox's permission policy: the vm-lifecycle rules, admin groups from vmLifecycle.adminGroups. */
 export const sandboxPermissionPolicyModule = createBackendModule({
   pluginId: 'permission',
-  moduleId: 'sandbox-policy',
+  moduleId: 'vm-lifecycle-policy',
   register(reg) {
     reg.registerInit({
-      deps: { policy: policyExtensionPoint },
-      async init({ policy }) {
-        policy.setPolicy(new SandboxPermissionPolicy());
+      deps: { policy: policyExtensionPoint, config: coreServices.rootConfig },
+      async init({ policy, config }) {
+        policy.setPolicy(VmLifecyclePermissionPolicy.fromConfig(config));
       },
     });
   },

@@ -1,18 +1,212 @@
-import { LoggerService } from '@backstage/backend-plugin-api';
-import express from 'express';
+import {
+  AuditorService,
+  BackstageCredentials,
+  HttpAuthService,
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, serializeError } from '@backstage/errors';
+import {
+  AuthorizeResult,
+  BasicPermission,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
+  ComputeInstance,
+  vmInstanceCreatePermission,
+  vmInstanceDeletePermission,
+  vmInstanceReadPermission,
+  vmInstanceUpdatePermission,
+} from '@internal/plugin-vm-lifecycle-common';
+import express, { ErrorRequestHandler, Request } from 'express';
 import Router from 'express-promise-router';
+import { decisionPredicate } from '../permissions/evaluate';
+import { createInstanceRules } from '../permissions/rules';
+import { ImmutableFieldError } from '../service/errors';
+import { InstanceService } from '../service/InstanceService';
 
 export interface RouterOptions {
   logger: LoggerService;
+  service?: InstanceService;
+  httpAuth?: HttpAuthService;
+  permissions?: PermissionsService;
+  auditor?: AuditorService;
+  rules?: ReturnType<typeof createInstanceRules>;
 }
 
-export async function createRouter(_options: RouterOptions): Promise<express.Router> {
+export const MAX_BODY_BYTES = 64 * 1024;
+
+type InstancePermission = ResourcePermission<'vm-lifecycle-instance'>;
+
+/**
+ * Answers what the default Backstage error handler cannot express: 422 for immutable fields, and
+ * body-parser failures as InputErrors that say what was wrong with the body.
+ */
+const errorTranslator: ErrorRequestHandler = (error, req, res, next) => {
+  if (error instanceof ImmutableFieldError) {
+    res.status(422).json({
+      error: serializeError(error),
+      request: { method: req.method, url: req.originalUrl },
+      response: { statusCode: 422 },
+    });
+    return;
+  }
+  const parserError = error as { type?: string; message?: string };
+  if (parserError?.type === 'entity.too.large') {
+    next(new InputError(`request body: larger than the ${MAX_BODY_BYTES / 1024} KiB limit`));
+    return;
+  }
+  if (parserError?.type === 'entity.parse.failed') {
+    next(new InputError(`request body: malformed JSON (${parserError.message})`));
+    return;
+  }
+  next(error);
+};
+
+export async function createRouter(options: RouterOptions): Promise<express.Router> {
   const router = Router();
-  router.use(express.json({ limit: '64kb' }));
 
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
+  const { service, httpAuth, permissions, auditor, rules } = options;
+  if (!service || !httpAuth || !permissions || !auditor || !rules) {
+    return router;
+  }
+  const ruleList = [rules.isRequester, rules.isOwner];
+
+  router.use(express.json({ limit: MAX_BODY_BYTES, strict: false }));
+
+  async function audit<T>(
+    req: Request,
+    eventId: string,
+    meta: Record<string, string>,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const event = await auditor!.createEvent({ eventId, request: req, severityLevel: 'medium', meta });
+    try {
+      const result = await fn();
+      await event.success({ meta });
+      return result;
+    } catch (error) {
+      await event.fail({ meta, error: error as Error });
+      throw error;
+    }
+  }
+
+  async function authorizeBasic(credentials: BackstageCredentials, permission: BasicPermission) {
+    const [decision] = await permissions!.authorize([{ permission }], { credentials });
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(`You are not allowed to ${permission.attributes.action ?? 'use'} virtual machines (${permission.name})`);
+    }
+  }
+
+  async function authorizeInstance(credentials: BackstageCredentials, permission: InstancePermission, instance: ComputeInstance) {
+    const [decision] = await permissions!.authorizeConditional([{ permission }], { credentials });
+    if (!decisionPredicate(decision, ruleList)(instance)) {
+      throw new NotAllowedError(
+        `You are not allowed to ${permission.attributes.action} ComputeInstance ${instance.metadata.namespace}/${instance.metadata.name}: it was requested by someone else and is not owned by a group you belong to`,
+      );
+    }
+  }
+
+  /** Loads an instance and checks the permission; a denial is audited too. */
+  async function loadAuthorized(req: Request, permission: InstancePermission) {
+    const credentials = await httpAuth!.credentials(req, { allow: ['user', 'service'] });
+    const instance = await service!.get(req.params.namespace, req.params.name);
+    try {
+      await authorizeInstance(credentials, permission, instance);
+    } catch (e) {
+      if (e instanceof NotAllowedError) {
+        const event = await auditor!.createEvent({ eventId: 'instance-access-denied', request: req, severityLevel: 'high', meta: { namespace: instance.metadata.namespace, name: instance.metadata.name, permission: permission.name } });
+        await event.fail({ error: e });
+      }
+      throw e;
+    }
+    return { credentials, instance };
+  }
+
+  router.get('/templates', async (req, res) => {
+    await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    res.json({ items: service.listTemplates() });
+  });
+
+  router.get('/instances', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const [decision] = await permissions.authorizeConditional([{ permission: vmInstanceReadPermission }], { credentials });
+    const allowed = decisionPredicate(decision, ruleList);
+    const items = await service.list({
+      namespace: queryString(req, 'namespace'),
+      owner: queryString(req, 'owner'),
+      requestedBy: queryString(req, 'requestedBy'),
+    });
+    res.json({ items: items.filter(allowed) });
+  });
+
+  router.post('/instances', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const name = typeof req.body?.metadata?.name === 'string' ? req.body.metadata.name : '';
+    const created = await audit(req, 'instance-create', { name }, async () => {
+      await authorizeBasic(credentials, vmInstanceCreatePermission);
+      return service.create(req.body, credentials.principal.userEntityRef);
+    });
+    res.status(201).json(created);
+  });
+
+  router.get('/instances/:namespace/:name', async (req, res) => {
+    const { instance } = await loadAuthorized(req, vmInstanceReadPermission);
+    res.json(instance);
+  });
+
+  router.patch('/instances/:namespace/:name', async (req, res) => {
+    const { namespace, name } = req.params;
+    const updated = await audit(req, 'instance-patch', { namespace, name }, async () => {
+      await loadAuthorized(req, vmInstanceUpdatePermission);
+      return service.patch(namespace, name, req.body);
+    });
+    res.json(updated);
+  });
+
+  router.post('/instances/:namespace/:name/restart', async (req, res) => {
+    const { namespace, name } = req.params;
+    const updated = await audit(req, 'instance-restart', { namespace, name }, async () => {
+      await loadAuthorized(req, vmInstanceUpdatePermission);
+      return service.restart(namespace, name);
+    });
+    res.status(202).json(updated);
+  });
+
+  router.delete('/instances/:namespace/:name', async (req, res) => {
+    const { namespace, name } = req.params;
+    const result = await audit(req, 'instance-delete', { namespace, name }, async () => {
+      const { instance } = await loadAuthorized(req, vmInstanceDeletePermission);
+      const deleting = await service.delete(namespace, name);
+      // Without finalizers the record goes at once; answer with its last state.
+      return deleting ?? { ...instance, metadata: { ...instance.metadata, deletionTimestamp: new Date().toISOString() } };
+    });
+    res.status(202).json(result);
+  });
+
+  router.get('/instances/:namespace/:name/events', async (req, res) => {
+    await loadAuthorized(req, vmInstanceReadPermission);
+    res.json({ items: await service.events(req.params.namespace, req.params.name) });
+  });
+
+  router.get('/instances/:namespace/:name/jobs/:jobID/stdout', async (req, res) => {
+    await loadAuthorized(req, vmInstanceReadPermission);
+    const text = await service.jobOutput(req.params.namespace, req.params.name, req.params.jobID);
+    res.type('text/plain').send(text);
+  });
+
+  router.use(errorTranslator);
   return router;
 }
+
+function queryString(req: Request, key: string): string | undefined {
+  const value = req.query[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new InputError(`${key}: must be a single non-empty value`);
+  return value;
+}
+

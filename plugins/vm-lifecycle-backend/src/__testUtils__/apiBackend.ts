@@ -1,0 +1,165 @@
+import {
+  coreServices,
+  createBackendModule,
+  createServiceFactory,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { createAapSimulator, AapSimulator } from '@internal/aap-simulator';
+import { signalsServiceRef, SignalsService } from '@backstage/plugin-signals-node';
+import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
+import { VmLifecyclePermissionPolicy } from '../permissions/policy';
+import { vmLifecyclePlugin } from '../plugin';
+import permissionBackendPlugin from '@backstage/plugin-permission-backend';
+
+export const AAP_TOKEN = 'aap-token-that-must-never-leak-4f1c9e';
+
+/** Users of the tests and the groups they belong to. */
+export const USERS: Record<string, string[]> = {
+  'user:default/alice': ['group:default/team-a'],
+  'user:default/dave': ['group:default/team-a'],
+  'user:default/bob': ['group:default/team-b'],
+  'user:default/carol': ['group:default/platform-admins'],
+};
+
+export const TEMPLATES = [
+  {
+    id: 'fedora_small',
+    title: 'Small Fedora VM',
+    defaults: {
+      image: { sourceType: 'registry', sourceRef: 'quay.io/containerdisks/fedora:latest' },
+      cores: 2,
+      memoryGiB: 4,
+      bootDisk: { sizeGiB: 20 },
+      runStrategy: 'Always',
+    },
+    editableFields: ['cores', 'memoryGiB', 'bootDisk.sizeGiB', 'runStrategy', 'sshKey', 'templateParameters'],
+  },
+];
+
+/**
+ * The real auth service marks a plugin's on-behalf-of token with the plugin as actor; the test-utils
+ * mock drops the actor, so the permission backend would treat our conditional list query as a direct
+ * user request and refuse it. This wrapper restores the actor, as the real service does.
+ */
+const httpAuthWithActors = createServiceFactory({
+  service: coreServices.httpAuth,
+  deps: { plugin: coreServices.pluginMetadata },
+  factory: ({ plugin }) => {
+    const inner = mockServices.httpAuth({ pluginId: plugin.getId() });
+    const prefix = 'mock-service-token:';
+    return {
+      issueUserCookie: inner.issueUserCookie.bind(inner),
+      async credentials(req: any, options?: any) {
+        const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+        if (token.startsWith(prefix)) {
+          const { obo, target } = JSON.parse(token.slice(prefix.length));
+          if (obo && (!target || target === plugin.getId())) {
+            return mockCredentials.user(obo, { actor: { subject: 'plugin:on-behalf-of' } }) as any;
+          }
+        }
+        return inner.credentials(req, options);
+      },
+    };
+  },
+});
+
+/** Every log line of every plugin, to check that no secret is ever logged. */
+export class RecordingLogger implements LoggerService {
+  constructor(readonly lines: string[] = []) {}
+  private record(level: string, message: string, meta?: unknown) {
+    this.lines.push(`${level} ${message} ${meta === undefined ? '' : JSON.stringify(meta, Object.getOwnPropertyNames(meta as object))}`);
+  }
+  error(message: string, meta?: Error | object) { this.record('error', message, meta); }
+  warn(message: string, meta?: Error | object) { this.record('warn', message, meta); }
+  info(message: string, meta?: Error | object) { this.record('info', message, meta); }
+  debug(message: string, meta?: Error | object) { this.record('debug', message, meta); }
+  child(): LoggerService { return this; }
+}
+
+/**
+ * The real plugin in a test backend, with the real permission backend running our policy, the
+ * real auditor service contract mocked for assertions, signals captured, and AAP simulated over HTTP.
+ */
+export async function startApiBackend() {
+  const sim: AapSimulator = createAapSimulator({
+    token: AAP_TOKEN,
+    durations: { provisionMs: 800, deprovisionMs: 200 },
+    queueDelayMs: 20,
+  });
+  const { url } = await sim.listen(0, '127.0.0.1');
+  const published: Array<{ channel: string; message: any; recipients: any }> = [];
+  const signals: SignalsService = {
+    publish: async signal => {
+      published.push(signal as any);
+    },
+  };
+  const logger = new RecordingLogger();
+  const auditor = mockServices.auditor.mock();
+  const auditEvents: Array<{ eventId: string; outcome: 'success' | 'fail'; meta?: unknown; error?: string }> = [];
+  auditor.createEvent.mockImplementation(async options => ({
+    success: async o => {
+      auditEvents.push({ eventId: options.eventId, outcome: 'success', meta: o?.meta ?? options.meta });
+    },
+    fail: async o => {
+      auditEvents.push({ eventId: options.eventId, outcome: 'fail', meta: o.meta ?? options.meta, error: o.error.message });
+    },
+  }));
+
+  const policyModule = createBackendModule({
+    pluginId: 'permission',
+    moduleId: 'test-policy',
+    register(reg) {
+      reg.registerInit({
+        deps: { policy: policyExtensionPoint },
+        async init({ policy }) {
+          policy.setPolicy(new VmLifecyclePermissionPolicy(['group:default/platform-admins']));
+        },
+      });
+    },
+  });
+
+  const backend = await startTestBackend({
+    features: [
+      vmLifecyclePlugin,
+      permissionBackendPlugin,
+      httpAuthWithActors,
+      policyModule,
+      createServiceFactory({ service: signalsServiceRef, deps: {}, factory: () => signals }),
+      createServiceFactory({ service: coreServices.rootLogger, deps: {}, factory: () => logger as any }),
+      auditor.factory,
+      createServiceFactory({
+        service: coreServices.userInfo,
+        deps: {},
+        factory: () => ({
+          async getUserInfo(credentials: any) {
+            const ref = credentials.principal.userEntityRef;
+            return { userEntityRef: ref, ownershipEntityRefs: [ref, ...(USERS[ref] ?? [])] };
+          },
+        }),
+      }),
+      mockServices.rootConfig.factory({
+        data: {
+          permission: { enabled: true },
+          vmLifecycle: {
+            adminGroups: ['group:default/platform-admins'],
+            provider: { aap: { baseUrl: `${url}/api/controller/v2`, token: AAP_TOKEN } },
+            controller: { pollInterval: { milliseconds: 100 }, resyncInterval: { seconds: 2 } },
+            templates: TEMPLATES,
+          },
+        },
+      }),
+    ],
+  });
+  return {
+    server: backend.server,
+    sim,
+    published,
+    auditEvents,
+    logger,
+    async stop() {
+      await backend.stop();
+      await sim.close();
+    },
+  };
+}

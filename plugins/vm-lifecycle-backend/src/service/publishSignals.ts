@@ -1,0 +1,36 @@
+import { ApiGroupNames, InstanceSignal, SIGNAL_CHANNEL } from '@internal/plugin-vm-lifecycle-common';
+import { SignalsService } from '@backstage/plugin-signals-node';
+import { ComputeInstanceStore } from '../store/types';
+
+/**
+ * Publishes every change of an instance on the `vm-lifecycle` channel, to the people who may see
+ * it: its requester, its owner's members and the admin groups (signals match these refs against
+ * each connected user's ownership refs).
+ */
+export function publishInstanceSignals(
+  store: ComputeInstanceStore,
+  signals: SignalsService,
+  names: ApiGroupNames,
+  adminGroups: string[],
+): () => void {
+  return store.watch(event => {
+    const { metadata, status } = event.object;
+    const recipients = [
+      metadata.annotations[names.requestedByAnnotation],
+      metadata.annotations[names.ownerAnnotation],
+      ...adminGroups,
+    ].filter((r): r is string => Boolean(r));
+    if (recipients.length === 0) return;
+    const message: InstanceSignal = {
+      type: 'instance',
+      namespace: metadata.namespace,
+      name: metadata.name,
+      resourceVersion: metadata.resourceVersion,
+      ...(status.phase ? { phase: status.phase } : {}),
+      ...(event.type === 'DELETED' ? { deleted: true } : {}),
+    };
+    void signals
+      .publish({ recipients: { type: 'user', entityRef: recipients }, channel: SIGNAL_CHANNEL, message: { ...message } })
+      .catch(() => undefined);
+  });
+}
