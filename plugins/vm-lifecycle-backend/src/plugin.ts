@@ -112,6 +112,12 @@ export const vmLifecyclePlugin = createBackendPlugin({
           await createRouter({
             logger,
             service,
+            settings: {
+              provider: settings.providerType,
+              store: settings.storeType,
+              pollIntervalMs: settings.controller.pollIntervalMs,
+              controllerEnabled: Boolean(controller),
+            },
             httpAuth: deps.httpAuth,
             permissions: deps.permissions,
             auditor: deps.auditor,

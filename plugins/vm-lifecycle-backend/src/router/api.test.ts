@@ -52,6 +52,12 @@ describe('vm-lifecycle REST API', () => {
     expect(res.body.items).toEqual([expect.objectContaining({ id: 'fedora_small', title: 'Small Fedora VM' })]);
   });
 
+  it('tells the portal which provider and store are configured, and nothing secret', async () => {
+    const res = await call('get', '/settings');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ provider: 'aap', store: 'database', pollIntervalMs: 100, controllerEnabled: true });
+  });
+
   it('happy path: create from template defaults, Running, restart, stop/start, delete, 404', async () => {
     const created = await call('post', '/instances').send({ metadata: { name: 'web-1' }, spec: { templateID: 'fedora_small' } });
     expect(created.status).toBe(201);

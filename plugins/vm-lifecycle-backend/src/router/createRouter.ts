@@ -25,8 +25,17 @@ import { createInstanceRules } from '../permissions/rules';
 import { ImmutableFieldError } from '../service/errors';
 import { InstanceService } from '../service/InstanceService';
 
+/** What the portal may know about the deployment (no URLs, no secrets). */
+export interface PublicSettings {
+  provider: 'aap' | 'eda';
+  store: 'database' | 'kubernetes';
+  pollIntervalMs: number;
+  controllerEnabled: boolean;
+}
+
 export interface RouterOptions {
   logger: LoggerService;
+  settings?: PublicSettings;
   service?: InstanceService;
   httpAuth?: HttpAuthService;
   permissions?: PermissionsService;
@@ -126,6 +135,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     }
     return { credentials, instance };
   }
+
+  router.get('/settings', async (req, res) => {
+    await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    res.json(options.settings ?? {});
+  });
 
   router.get('/templates', async (req, res) => {
     await httpAuth.credentials(req, { allow: ['user', 'service'] });
