@@ -59,8 +59,10 @@ export interface ComputeInstanceStore {
   /** Writes status only. */
   updateStatus(instance: ComputeInstance): Promise<ComputeInstance>;
   /**
-   * Starts deletion. Idempotent: returns the object with its deletionTimestamp while finalizers
-   * remain, `undefined` once it is gone. Fails with `NotFoundError` if it never existed.
+   * Starts deletion. Idempotent while finalizers remain: returns the object with its (unchanged)
+   * deletionTimestamp. Returns `undefined` when this call removed the object (no finalizers left).
+   * Fails with `NotFoundError` when there is no such object, also once it has been removed, as
+   * Kubernetes answers 404.
    */
   delete(namespace: string, name: string): Promise<ComputeInstance | undefined>;
   /** Change notifications for every create, write and removal; returns an unsubscribe function. */
