@@ -71,6 +71,42 @@ export interface Config {
         /** Request timeout. Default 30 s. */
         timeout?: HumanDuration;
       };
+      /** Event-Driven Ansible: the whole instance is POSTed to AAP 2.5 event streams. */
+      eda?: {
+        /** e.g. https://aap.example.com/eda-event-streams/api/eda/v1/external_event_stream/<uuid>/post/ */
+        provisionUrl: string;
+        deprovisionUrl: string;
+        auth: {
+          type: 'token' | 'hmac';
+          /** Header carrying the token or signature. Default Authorization (token) / X-Hub-Signature-256 (hmac). */
+          header?: string;
+          /**
+           * Token for token auth (sent as "Bearer <token>" in Authorization, bare in a custom header).
+           * @visibility secret
+           */
+          token?: string;
+          /**
+           * Shared secret for the HMAC-SHA256 signature of the body.
+           * @visibility secret
+           */
+          secret?: string;
+          /** Signature encoding, hex (default) or base64. */
+          encoding?: 'hex' | 'base64';
+          /** Signature prefix, default "sha256="; '' for none. */
+          prefix?: string;
+        };
+        /** Per POST attempt. Default 30 s. */
+        timeout?: HumanDuration;
+        /** A playbook silent for this long is recorded as Failed (and retried). Default: wait forever. */
+        completionTimeout?: HumanDuration;
+        caFile?: string;
+        insecureSkipTlsVerify?: boolean;
+        /**
+         * Token the EDA playbooks present to the callback route (database mode).
+         * @visibility secret
+         */
+        callbackToken?: string;
+      };
     };
     controller?: {
       /** Set false to serve the API without running the controller in this replica. Default true. */

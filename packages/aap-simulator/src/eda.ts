@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { detail, HttpError, readBody, sendEmpty, sendJson } from './http';
+import { edaPlaybookHooks } from './edaPlaybooks';
+import type { PlaybookTargetClient } from './edaPlaybookTarget';
 import type { JobEngine } from './jobs';
 import type { TemplateCatalog } from './templates';
 import type { EdaStreamOptions } from './types';
@@ -13,6 +15,8 @@ export interface EdaDeps {
   templates: TemplateCatalog;
   engine: JobEngine;
   log: (message: string) => void;
+  /** Where the playbooks of EDA-launched jobs report back, if anywhere. */
+  playbookTarget?: () => PlaybookTargetClient | undefined;
 }
 
 /**
@@ -52,7 +56,11 @@ export async function handleEdaPost(
   };
   const template = deps.templates.forAction(stream.action);
   if (template) {
-    const job = deps.engine.launch(template, { ansible_eda: { event } });
+    const target = deps.playbookTarget?.();
+    const hooks = target
+      ? edaPlaybookHooks(stream.action, data, target)
+      : undefined;
+    const job = deps.engine.launch(template, { ansible_eda: { event } }, hooks);
     deps.log(
       `EDA stream ${uuid}: rulebook launched ${job.type} ${job.id} (${template.name})`,
     );
@@ -98,8 +106,12 @@ function verifyCredential(
         401,
         detail(`${stream.tokenHeader ?? 'Authorization'} header is missing`),
       );
-    // EDA compares the whole header value with the credential's token, scheme word included.
-    if (!safeEqual(presented, stream.token))
+    // EDA strips a leading "Bearer " before comparing; a token configured with the scheme word
+    // included still matches the whole header value.
+    if (
+      !safeEqual(presented, stream.token) &&
+      !safeEqual(presented.replace(/^Bearer /, ''), stream.token)
+    )
       throw new HttpError(403, detail('Token mismatch'));
   }
 }

@@ -7,6 +7,8 @@ export { createAapSimulator } from './simulator';
 export type {
   AapSimulator,
   AapSimulatorOptions,
+  EdaPlaybookTarget,
+  EdaStreamOptions,
   SimFaults,
   SimJobInfo,
   SimVm,

@@ -7,11 +7,30 @@ export interface InstanceRef {
 }
 
 /**
+ * Where the simulated playbooks create and delete VMs: the in-memory `Inventory`, or KubeVirt
+ * objects in a Kubernetes API server (`KubeVirtInventory`), which answers asynchronously.
+ */
+export interface VmInventory {
+  /** False when the VM already existed (the playbook reports `ok` instead of `changed`). */
+  create(
+    instance: InstanceRef,
+    jobId: number,
+    createdAt: string,
+  ): boolean | Promise<boolean>;
+  /** Removes the instance's VMs (restricted to the uid when one is given); returns how many. */
+  remove(instance: {
+    namespace: string;
+    name: string;
+    uid?: string;
+  }): number | Promise<number>;
+}
+
+/**
  * The simulated hypervisor: the VMs that exist right now. Keyed by namespace/name/uid so that a VM
  * orphaned by an earlier instance of the same name stays visible next to the new one instead of
  * being silently merged into it (that is exactly the leak the tests want to catch).
  */
-export class Inventory {
+export class Inventory implements VmInventory {
   private readonly vmsByKey = new Map<string, SimVm>();
 
   /** Returns false when the VM already existed (the playbook reports `ok` instead of `changed`). */

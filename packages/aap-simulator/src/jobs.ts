@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { InstanceRef, Inventory } from './inventory';
+import type { InstanceRef, VmInventory } from './inventory';
 import {
   ansibleOutput,
   HOST,
   PLAYBOOKS,
   PlaybookDefinition,
   simulatedFailureMessage,
+  TaskDefinition,
   taskDurations,
 } from './playbooks';
 import type { Scheduler } from './scheduler';
@@ -63,8 +64,17 @@ export interface SimJob {
   purged: boolean;
 }
 
+/**
+ * What a playbook does besides its inventory effects, e.g. the EDA playbooks patching the
+ * ComputeInstance. The job waits for it like for any task; a rejection fails the task.
+ */
+export interface JobHooks {
+  afterTask?(job: SimJob, task: TaskDefinition): Promise<void> | void;
+}
+
 /** Engine-private run state, kept off SimJob so serializers cannot leak it. */
 interface RunState {
+  hooks?: JobHooks;
   durations: number[];
   queueMs: number;
   taskIndex: number;
@@ -79,7 +89,7 @@ interface RunState {
 
 export interface JobEngineDeps {
   scheduler: Scheduler;
-  inventory: Inventory;
+  inventory: VmInventory;
   now: () => number;
   random: () => number;
   failureRate: () => number;
@@ -96,13 +106,18 @@ export class JobEngine {
   private readonly jobsById = new Map<number, SimJob>();
   private readonly runs = new Map<number, RunState>();
   private readonly lastJobByTemplate = new Map<number, SimJob>();
+  private readonly inFlight = new Set<Promise<void>>();
   /** AWX draws job and workflow job ids from one unified-job sequence; it never restarts. */
   private nextJobId = 1;
   private nextEventId = 1;
 
   constructor(private readonly deps: JobEngineDeps) {}
 
-  launch(template: SimTemplate, extraVars: Record<string, unknown>): SimJob {
+  launch(
+    template: SimTemplate,
+    extraVars: Record<string, unknown>,
+    hooks?: JobHooks,
+  ): SimJob {
     const now = this.deps.now();
     const playbook = PLAYBOOKS[template.action];
     const job: SimJob = {
@@ -138,6 +153,7 @@ export class JobEngine {
     );
     const rate = this.deps.failureRate();
     const run: RunState = {
+      hooks,
       durations: taskDurations(playbook, totalMs - queueMs),
       queueMs,
       taskIndex: -1,
@@ -279,46 +295,91 @@ export class JobEngine {
   private finishTask(job: SimJob): void {
     const run = this.runs.get(job.id)!;
     const task = job.playbook.tasks[run.taskIndex];
-    const taskFields = {
+
+    if (task.effect === 'validateRequest' && !job.instance) {
+      // What Ansible prints when the template is launched without our extra_vars
+      // (e.g. ask_variables_on_launch is off and AWX dropped them).
+      this.failTask(
+        job,
+        "The task includes an option with an undefined variable. The error was: 'ansible_eda' is undefined",
+      );
+      return;
+    }
+    if (run.failAtTask === run.taskIndex) {
+      this.failTask(job, simulatedFailureMessage(task));
+      return;
+    }
+
+    let effect: boolean | Promise<boolean>;
+    let hooked: void | Promise<void>;
+    try {
+      effect = this.applyEffect(job, task.effect);
+      // The playbook's own steps (e.g. the EDA playbooks patching the resource) run after the effect.
+      hooked =
+        typeof effect === 'boolean'
+          ? run.hooks?.afterTask?.(job, task)
+          : undefined;
+    } catch (error) {
+      this.failTask(job, messageOf(error));
+      return;
+    }
+    if (typeof effect === 'boolean' && !(hooked instanceof Promise)) {
+      this.completeTask(job, effect);
+      return;
+    }
+    // Something answers later (a VM backend talking to an API server, a hook calling out): the job
+    // waits for it as the real task waits for its module. A reset or purge meanwhile abandons the run.
+    const outcome: Promise<boolean> =
+      typeof effect === 'boolean'
+        ? Promise.resolve(hooked).then(() => effect as boolean)
+        : effect.then(async changed => {
+            await run.hooks?.afterTask?.(job, task);
+            return changed;
+          });
+    const settled = outcome.then(
+      changed => {
+        if (this.runs.get(job.id) === run) this.completeTask(job, changed);
+      },
+      (error: unknown) => {
+        if (this.runs.get(job.id) === run) this.failTask(job, messageOf(error));
+      },
+    );
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
+  }
+
+  private failTask(job: SimJob, failure: string): void {
+    const run = this.runs.get(job.id)!;
+    const task = job.playbook.tasks[run.taskIndex];
+    run.stats.failures++;
+    const fatal = ansibleOutput.failed(failure);
+    this.emit(job, 'runner_on_failed', {
       task: task.name,
       taskAction: task.module,
       host: HOST,
       parentUuid: run.taskUuid,
-    };
+      stdout: fatal,
+      failed: true,
+      res: { changed: false, msg: failure },
+    });
+    this.emit(job, 'playbook_on_no_hosts_remaining', {
+      stdout: ansibleOutput.noMoreHosts(),
+    });
+    this.emitStats(job);
+    job.resultTraceback = `TASK [${task.name}] ${fatal}`;
+    this.finish(job, run.cancelRequested ? 'canceled' : 'failed');
+  }
 
-    let failure: string | undefined;
-    if (task.effect === 'validateRequest' && !job.instance) {
-      // What Ansible prints when the template is launched without our extra_vars
-      // (e.g. ask_variables_on_launch is off and AWX dropped them).
-      failure =
-        "The task includes an option with an undefined variable. The error was: 'ansible_eda' is undefined";
-    } else if (run.failAtTask === run.taskIndex) {
-      failure = simulatedFailureMessage(task);
-    }
-
-    if (failure !== undefined) {
-      run.stats.failures++;
-      const fatal = ansibleOutput.failed(failure);
-      this.emit(job, 'runner_on_failed', {
-        ...taskFields,
-        stdout: fatal,
-        failed: true,
-        res: { changed: false, msg: failure },
-      });
-      this.emit(job, 'playbook_on_no_hosts_remaining', {
-        stdout: ansibleOutput.noMoreHosts(),
-      });
-      this.emitStats(job);
-      job.resultTraceback = `TASK [${task.name}] ${fatal}`;
-      this.finish(job, run.cancelRequested ? 'canceled' : 'failed');
-      return;
-    }
-
-    const changed = this.applyEffect(job, task.effect);
+  private completeTask(job: SimJob, changed: boolean): void {
+    const run = this.runs.get(job.id)!;
+    const task = job.playbook.tasks[run.taskIndex];
     if (changed) run.stats.changed++;
     run.stats.ok++;
     this.emit(job, 'runner_on_ok', {
-      ...taskFields,
+      task: task.name,
+      taskAction: task.module,
+      host: HOST,
+      parentUuid: run.taskUuid,
       stdout: ansibleOutput.ok(changed),
       changed,
       res: { changed },
@@ -335,28 +396,47 @@ export class JobEngine {
     }
   }
 
-  /** Returns whether the task changed something (Ansible's `changed`). */
-  private applyEffect(job: SimJob, effect: string | undefined): boolean {
-    if (!job.instance) return false;
+  /** Waits for VM backend calls still in flight (so a closed simulator leaves nothing running). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Returns whether the task changed something (Ansible's `changed`), now or once the VM backend answered. */
+  private applyEffect(
+    job: SimJob,
+    effect: string | undefined,
+  ): boolean | Promise<boolean> {
+    const instance = job.instance;
+    if (!instance) return false;
     if (effect === 'createVm') {
+      const logCreated = (created: boolean) => {
+        if (created)
+          this.deps.log(
+            `VM ${describeInstance(instance)} created by job ${job.id}`,
+          );
+        return created;
+      };
       const created = this.deps.inventory.create(
-        job.instance,
+        instance,
         job.id,
         new Date(this.deps.now()).toISOString(),
       );
-      if (created)
-        this.deps.log(
-          `VM ${describeInstance(job.instance)} created by job ${job.id}`,
-        );
-      return created;
+      return typeof created === 'boolean'
+        ? logCreated(created)
+        : created.then(logCreated);
     }
     if (effect === 'deleteVm') {
-      const removed = this.deps.inventory.remove(job.instance);
-      if (removed)
-        this.deps.log(
-          `VM ${describeInstance(job.instance)} deleted by job ${job.id}`,
-        );
-      return removed > 0;
+      const logRemoved = (removed: number) => {
+        if (removed)
+          this.deps.log(
+            `VM ${describeInstance(instance)} deleted by job ${job.id}`,
+          );
+        return removed > 0;
+      };
+      const removed = this.deps.inventory.remove(instance);
+      return typeof removed === 'number'
+        ? logRemoved(removed)
+        : removed.then(logRemoved);
     }
     return false;
   }
@@ -490,4 +570,8 @@ function toInfo(job: SimJob): SimJobInfo {
   if (job.canceledOn !== null) info.canceledAt = iso(job.canceledOn);
   if (job.purged) info.purged = true;
   return info;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -3,13 +3,23 @@ import type { AddressInfo } from 'node:net';
 import { AwxApi } from './awxRouter';
 import { FaultState } from './faults';
 import { Inventory } from './inventory';
+import { KubeVirtInventory } from './kubevirtInventory';
 import { JobEngine } from './jobs';
 import { createRandom } from './random';
 import { RequestCounter } from './requestCounter';
 import { Scheduler } from './scheduler';
 import { createRequestHandler } from './server';
+import {
+  createPlaybookTargetClient,
+  PlaybookTargetClient,
+} from './edaPlaybookTarget';
 import { TemplateCatalog } from './templates';
-import type { AapSimulator, AapSimulatorOptions, SimFaults } from './types';
+import type {
+  AapSimulator,
+  AapSimulatorOptions,
+  EdaPlaybookTarget,
+  SimFaults,
+} from './types';
 
 export const DEFAULT_TOKEN = 'sim-token';
 export const DEFAULT_PROVISION_MS = 20_000;
@@ -30,7 +40,9 @@ export function createAapSimulator(
   const templates = new TemplateCatalog(options, new Date(now()).toISOString());
   const engine = new JobEngine({
     scheduler,
-    inventory,
+    inventory: options.kubevirt
+      ? new KubeVirtInventory({ ...options.kubevirt, log })
+      : inventory,
     now,
     random: () => random(),
     failureRate: () => faults.jobFailureRate,
@@ -47,6 +59,16 @@ export function createAapSimulator(
     queueDelayMs: options.queueDelayMs,
     log,
   });
+
+  let playbookTarget: PlaybookTargetClient | undefined;
+  const setEdaTarget = (target: EdaPlaybookTarget | undefined) => {
+    playbookTarget = target
+      ? createPlaybookTargetClient(target, {
+          delay: ms => scheduler.delay(ms),
+        })
+      : undefined;
+  };
+  setEdaTarget(options.edaTarget);
 
   const faultSnapshot = (): SimFaults => ({
     ...faults.snapshot(),
@@ -72,7 +94,13 @@ export function createAapSimulator(
       engine,
       faults,
     }),
-    eda: { streams: options.edaStreams ?? [], templates, engine, log },
+    eda: {
+      streams: options.edaStreams ?? [],
+      templates,
+      engine,
+      log,
+      playbookTarget: () => playbookTarget,
+    },
     sim: {
       vms: () => inventory.list(),
       jobs: () => engine.infos(),
@@ -109,6 +137,7 @@ export function createAapSimulator(
     },
     async close() {
       scheduler.clearAll();
+      await engine.settle();
       const httpServer = server;
       server = undefined;
       if (!httpServer) return;
@@ -120,6 +149,7 @@ export function createAapSimulator(
     },
     reset,
     setFaults,
+    setEdaTarget,
     vms: () => inventory.list(),
     jobs: () => engine.infos(),
     requestCounts: () => counter.snapshot(),

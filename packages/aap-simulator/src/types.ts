@@ -17,7 +17,7 @@ export interface ExtraTemplateOptions {
 export interface EdaStreamOptions {
   uuid: string;
   action: 'provision' | 'deprovision';
-  /** Token auth: the header must carry exactly this value (EDA compares the whole header value). */
+  /** Token auth: the header must carry this value, with or without a leading "Bearer " (as EDA strips it). */
   token?: string;
   /** Header that carries the token; default `Authorization`. */
   tokenHeader?: string;
@@ -26,6 +26,29 @@ export interface EdaStreamOptions {
   /** Header that carries the signature; default `X-Hub-Signature-256`. */
   hmacHeader?: string;
 }
+
+/**
+ * Where the simulated EDA playbooks report what the real ones write on the ComputeInstance: the
+ * plugin's callback route in database mode, the Kubernetes API in cluster mode. Without a target
+ * the EDA-launched jobs only touch the simulated inventory.
+ */
+export type EdaPlaybookTarget =
+  | {
+      type: 'callback';
+      /** The plugin's API base, e.g. `http://localhost:7007/api/vm-lifecycle`. */
+      baseUrl: string;
+      /** `vmLifecycle.provider.eda.callbackToken`. */
+      token: string;
+    }
+  | {
+      type: 'kubernetes';
+      /** e.g. `https://api.cluster:6443`; CRs at `/apis/<group>/v1alpha1/namespaces/<ns>/computeinstances/<name>`. */
+      apiServerUrl: string;
+      /** Default `osac.openshift.io`. */
+      group?: string;
+      /** Bearer token of a service account allowed to get and patch computeinstances. */
+      token?: string;
+    };
 
 export interface AapSimulatorOptions {
   /** Required Bearer token; default 'sim-token'. */
@@ -40,11 +63,25 @@ export interface AapSimulatorOptions {
   templatePrefix?: string;
   extraTemplates?: ExtraTemplateOptions[];
   edaStreams?: EdaStreamOptions[];
+  /** See EdaPlaybookTarget; can also be set later with `setEdaTarget`. */
+  edaTarget?: EdaPlaybookTarget;
   log?: (message: string) => void;
   /** Clock for timestamps; timers always run on real time. */
   now?: () => number;
   /** Seed for the PRNG behind `jobFailureRate`, so a failure pattern can be replayed. Default 1. */
   seed?: number;
+  /**
+   * Create and delete the playbooks' VMs as KubeVirt objects in this Kubernetes API server (a
+   * VirtualMachine labelled `<apiGroup>/computeinstance=<name>`, and its running VMI with an IP)
+   * instead of the in-memory inventory; `vms()` and `/_sim/vms` then stay empty. A failed API call
+   * fails the playbook task, as a failing kubevirt module would.
+   */
+  kubevirt?: {
+    apiServerUrl: string;
+    token?: string;
+    /** Label prefix, the controller's API group. Default osac.openshift.io. */
+    apiGroup?: string;
+  };
 }
 
 export interface SimVm {
@@ -115,6 +152,8 @@ export interface AapSimulator {
   reset(): void;
   /** Merges. */
   setFaults(faults: SimFaults): void;
+  /** Where EDA-launched jobs report back from now on (undefined: nowhere); running jobs keep theirs. */
+  setEdaTarget(target: EdaPlaybookTarget | undefined): void;
   vms(): SimVm[];
   jobs(): SimJobInfo[];
   /** Counts of API requests by kind, for benchmarks. */

@@ -11,9 +11,13 @@ import { readVmLifecycleConfig } from './config';
 import { Controller } from './controller/controller';
 import { DatabaseLeaderElector } from './controller/databaseLease';
 import { DatabaseEventStore } from './events/DatabaseEventStore';
-import { createInstanceRules, vmInstanceResourceRef } from './permissions/rules';
+import {
+  createInstanceRules,
+  vmInstanceResourceRef,
+} from './permissions/rules';
 import { ProvisioningProvider } from './providers/types';
 import { createRouter } from './router/createRouter';
+import { createEdaCallbackRouter, EDA_CALLBACK_PATH } from './router/edaCallbackRouter';
 import { createProvider } from './service/createProvider';
 import { InstanceService } from './service/InstanceService';
 import { publishInstanceSignals } from './service/publishSignals';
@@ -45,18 +49,25 @@ export const vmLifecyclePlugin = createBackendPlugin({
         const { config, database, httpRouter, lifecycle, logger } = deps;
         const settings = readVmLifecycleConfig(config);
         const templates = readTemplates(config);
-        const adminGroups = config.getOptionalStringArray('vmLifecycle.adminGroups') ?? [];
+        const adminGroups =
+          config.getOptionalStringArray('vmLifecycle.adminGroups') ?? [];
         const names = apiGroupNames(settings.apiGroup);
         const knex = await database.getClient();
         const skipMigrations = database.migrations?.skip ?? false;
-        const store = await DatabaseStore.create({ knex, apiGroup: settings.apiGroup, skipMigrations, logger });
-        const events = await DatabaseEventStore.create({ knex, skipMigrations: true });
+        const store = await DatabaseStore.create({
+          knex,
+          apiGroup: settings.apiGroup,
+          skipMigrations,
+          logger,
+        });
+        const events = await DatabaseEventStore.create({
+          knex,
+          skipMigrations: true,
+        });
 
-        let provider: ProvisioningProvider | undefined;
+        const configured = createProvider({ settings, rootConfig: config, store, names, logger });
+        const provider: ProvisioningProvider | undefined = configured?.provider;
         let controller: Controller | undefined;
-        if (settings.aap) {
-          provider = createProvider(settings, logger).provider;
-        }
         if (provider && settings.controller.enabled) {
           const ctl = new Controller({
             store,
@@ -78,11 +89,16 @@ export const vmLifecyclePlugin = createBackendPlugin({
           logger.warn(
             provider
               ? 'The ComputeInstance controller is disabled in this replica (vmLifecycle.controller.enabled: false)'
-              : 'No AAP configured (vmLifecycle.provider.aap): instances can be requested but nothing will provision them',
+              : 'No provider configured (vmLifecycle.provider.aap or .eda): instances can be requested but nothing will provision them',
           );
         }
 
-        const unwatch = publishInstanceSignals(store, deps.signals, names, adminGroups);
+        const unwatch = publishInstanceSignals(
+          store,
+          deps.signals,
+          names,
+          adminGroups,
+        );
         lifecycle.addShutdownHook(() => unwatch());
 
         const rules = createInstanceRules(names);
@@ -108,6 +124,17 @@ export const vmLifecyclePlugin = createBackendPlugin({
           defaultNamespace: settings.defaultNamespace,
           onWrite: instance => controller?.enqueue(instance),
         });
+        // The EDA playbooks' callback (database mode) authenticates with its own shared token.
+        httpRouter.use(
+          createEdaCallbackRouter({
+            store,
+            names,
+            logger,
+            token: configured?.edaCallbackToken,
+            onWrite: instance => controller?.enqueue(instance),
+          }),
+        );
+        httpRouter.addAuthPolicy({ path: EDA_CALLBACK_PATH, allow: 'unauthenticated' });
         httpRouter.use(
           await createRouter({
             logger,

@@ -2,7 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { readDurationFromConfig } from '@backstage/config';
+import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
 import { createAapSimulator } from '@internal/aap-simulator';
 
@@ -36,6 +36,7 @@ export const aapSimulatorPlugin = createBackendPlugin({
             deprovisionMs: durationMs('durations.deprovision'),
           },
           workflowTemplates: sim.getOptionalBoolean('workflowTemplates'),
+          ...edaOptions(config),
           log: (message: string) => logger.debug(message),
         });
         // The simulator checks AWX-style Bearer tokens itself, as a real AAP would.
@@ -47,3 +48,30 @@ export const aapSimulatorPlugin = createBackendPlugin({
     });
   },
 });
+
+/**
+ * In EDA mode the simulator also serves the two event streams named in vmLifecycle.provider.eda and,
+ * like the real playbooks, reports back to the plugin's callback route.
+ */
+function edaOptions(config: Config) {
+  const eda = config.getOptionalConfig('vmLifecycle.provider.eda');
+  if (config.getOptionalString('vmLifecycle.provider.type') !== 'eda' || !eda) return {};
+  const streamUuid = (url: string) => url.match(/external_event_stream\/([^/]+)\/post/)?.[1];
+  const token = eda.getOptionalString('auth.token');
+  const secret = eda.getOptionalString('auth.secret');
+  const streams = (['provision', 'deprovision'] as const).flatMap(action => {
+    const uuid = streamUuid(eda.getString(`${action}Url`));
+    return uuid ? [{ uuid, action, token, hmacSecret: secret }] : [];
+  });
+  const callbackToken = eda.getOptionalString('callbackToken');
+  return {
+    edaStreams: streams,
+    edaTarget: callbackToken
+      ? {
+          type: 'callback' as const,
+          baseUrl: `${config.getString('backend.baseUrl')}/api/vm-lifecycle`,
+          token: callbackToken,
+        }
+      : undefined,
+  };
+}

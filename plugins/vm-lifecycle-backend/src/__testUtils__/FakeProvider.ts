@@ -38,9 +38,14 @@ export class FakeProvider implements ProvisioningProvider {
   cancelEndsImmediately?: JobState;
   private nextId = 100;
 
-  launched(type?: 'provision' | 'deprovision', instanceKey?: string): FakeJob[] {
+  launched(
+    type?: 'provision' | 'deprovision',
+    instanceKey?: string,
+  ): FakeJob[] {
     return [...this.jobs.values()].filter(
-      j => (!type || j.type === type) && (!instanceKey || j.instanceKey === instanceKey),
+      j =>
+        (!type || j.type === type) &&
+        (!instanceKey || j.instanceKey === instanceKey),
     );
   }
 
@@ -58,15 +63,26 @@ export class FakeProvider implements ProvisioningProvider {
     return this.launch('provision', instance);
   }
 
-  async triggerDeprovision(instance: ComputeInstance): Promise<DeprovisionTrigger> {
-    return { action: 'triggered', job: await this.launch('deprovision', instance) };
+  async triggerDeprovision(
+    instance: ComputeInstance,
+  ): Promise<DeprovisionTrigger> {
+    return {
+      action: 'triggered',
+      job: await this.launch('deprovision', instance),
+    };
   }
 
-  async getProvisionStatus(_i: ComputeInstance, job: ProvisioningJob): Promise<JobStatus> {
+  async getProvisionStatus(
+    _i: ComputeInstance,
+    job: ProvisioningJob,
+  ): Promise<JobStatus> {
     return this.status(job.jobID);
   }
 
-  async getDeprovisionStatus(_i: ComputeInstance, job: ProvisioningJob): Promise<JobStatus> {
+  async getDeprovisionStatus(
+    _i: ComputeInstance,
+    job: ProvisioningJob,
+  ): Promise<JobStatus> {
     return this.status(job.jobID);
   }
 
@@ -77,23 +93,38 @@ export class FakeProvider implements ProvisioningProvider {
     return new Map(jobIDs.map(id => [id, this.peek(id)]));
   }
 
-  async cancelJob(_i: ComputeInstance, job: ProvisioningJob): Promise<CancelResult> {
+  async cancelJob(
+    _i: ComputeInstance,
+    job: ProvisioningJob,
+  ): Promise<CancelResult> {
     this.calls.push(`cancel:${job.jobID}`);
     const fake = this.mustGet(job.jobID);
     if (fake.purged) return 'notFound';
     if (isTerminalJobState(fake.state)) return 'alreadyFinished';
     fake.cancelRequested = true;
-    if (this.cancelEndsImmediately) this.setState(fake.id, this.cancelEndsImmediately);
+    if (this.cancelEndsImmediately)
+      this.setState(fake.id, this.cancelEndsImmediately);
     return 'cancelRequested';
   }
 
-  private async launch(type: 'provision' | 'deprovision', instance: ComputeInstance): Promise<LaunchedJob> {
+  private async launch(
+    type: 'provision' | 'deprovision',
+    instance: ComputeInstance,
+  ): Promise<LaunchedJob> {
     const key = `${instance.metadata.namespace}/${instance.metadata.name}`;
     this.calls.push(`launch:${type}:${key}`);
     const error = this.launchErrors.shift();
     if (error) throw error;
     const id = String(this.nextId++);
-    this.jobs.set(id, { id, type, instanceKey: key, state: 'Pending', message: `AAP job ${id} is pending`, cancelRequested: false, purged: false });
+    this.jobs.set(id, {
+      id,
+      type,
+      instanceKey: key,
+      state: 'Pending',
+      message: `AAP job ${id} is pending`,
+      cancelRequested: false,
+      purged: false,
+    });
     return { jobID: id, state: 'Pending', message: `AAP job ${id} is pending` };
   }
 
@@ -106,7 +137,11 @@ export class FakeProvider implements ProvisioningProvider {
 
   private peek(jobID: string): JobStatus {
     const job = this.mustGet(jobID);
-    if (job.purged) return { state: 'Failed', message: `AAP job ${jobID} no longer exists (purged)` };
+    if (job.purged)
+      return {
+        state: 'Failed',
+        message: `AAP job ${jobID} no longer exists (purged)`,
+      };
     return { state: job.state, message: job.message };
   }
 

@@ -1,12 +1,20 @@
+import { Server } from 'node:http';
 import {
   coreServices,
   createBackendModule,
   createServiceFactory,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { createAapSimulator, AapSimulator } from '@internal/aap-simulator';
-import { signalsServiceRef, SignalsService } from '@backstage/plugin-signals-node';
+import {
+  signalsServiceRef,
+  SignalsService,
+} from '@backstage/plugin-signals-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { VmLifecyclePermissionPolicy } from '../permissions/policy';
 import { vmLifecyclePlugin } from '../plugin';
@@ -27,13 +35,23 @@ export const TEMPLATES = [
     id: 'fedora_small',
     title: 'Small Fedora VM',
     defaults: {
-      image: { sourceType: 'registry', sourceRef: 'quay.io/containerdisks/fedora:latest' },
+      image: {
+        sourceType: 'registry',
+        sourceRef: 'quay.io/containerdisks/fedora:latest',
+      },
       cores: 2,
       memoryGiB: 4,
       bootDisk: { sizeGiB: 20 },
       runStrategy: 'Always',
     },
-    editableFields: ['cores', 'memoryGiB', 'bootDisk.sizeGiB', 'runStrategy', 'sshKey', 'templateParameters'],
+    editableFields: [
+      'cores',
+      'memoryGiB',
+      'bootDisk.sizeGiB',
+      'runStrategy',
+      'sshKey',
+      'templateParameters',
+    ],
   },
 ];
 
@@ -51,11 +69,16 @@ const httpAuthWithActors = createServiceFactory({
     return {
       issueUserCookie: inner.issueUserCookie.bind(inner),
       async credentials(req: any, options?: any) {
-        const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+        const token = String(req.headers.authorization ?? '').replace(
+          /^Bearer /,
+          '',
+        );
         if (token.startsWith(prefix)) {
           const { obo, target } = JSON.parse(token.slice(prefix.length));
           if (obo && (!target || target === plugin.getId())) {
-            return mockCredentials.user(obo, { actor: { subject: 'plugin:on-behalf-of' } }) as any;
+            return mockCredentials.user(obo, {
+              actor: { subject: 'plugin:on-behalf-of' },
+            }) as any;
           }
         }
         return inner.credentials(req, options);
@@ -68,27 +91,49 @@ const httpAuthWithActors = createServiceFactory({
 export class RecordingLogger implements LoggerService {
   constructor(readonly lines: string[] = []) {}
   private record(level: string, message: string, meta?: unknown) {
-    this.lines.push(`${level} ${message} ${meta === undefined ? '' : JSON.stringify(meta, Object.getOwnPropertyNames(meta as object))}`);
+    this.lines.push(
+      `${level} ${message} ${meta === undefined ? '' : JSON.stringify(meta, Object.getOwnPropertyNames(meta as object))}`,
+    );
   }
-  error(message: string, meta?: Error | object) { this.record('error', message, meta); }
-  warn(message: string, meta?: Error | object) { this.record('warn', message, meta); }
-  info(message: string, meta?: Error | object) { this.record('info', message, meta); }
-  debug(message: string, meta?: Error | object) { this.record('debug', message, meta); }
-  child(): LoggerService { return this; }
+  error(message: string, meta?: Error | object) {
+    this.record('error', message, meta);
+  }
+  warn(message: string, meta?: Error | object) {
+    this.record('warn', message, meta);
+  }
+  info(message: string, meta?: Error | object) {
+    this.record('info', message, meta);
+  }
+  debug(message: string, meta?: Error | object) {
+    this.record('debug', message, meta);
+  }
+  child(): LoggerService {
+    return this;
+  }
 }
 
 /**
  * The real plugin in a test backend, with the real permission backend running our policy, the
  * real auditor service contract mocked for assertions, signals captured, and AAP simulated over HTTP.
  */
-export async function startApiBackend() {
+export interface ApiBackend {
+  server: Server;
+  sim: AapSimulator;
+  published: Array<{ channel: string; message: any; recipients: any }>;
+  auditEvents: Array<{ eventId: string; outcome: 'success' | 'fail'; meta?: unknown; error?: string }>;
+  logger: RecordingLogger;
+  stop(): Promise<void>;
+}
+
+export async function startApiBackend(): Promise<ApiBackend> {
   const sim: AapSimulator = createAapSimulator({
     token: AAP_TOKEN,
     durations: { provisionMs: 800, deprovisionMs: 200 },
     queueDelayMs: 20,
   });
   const { url } = await sim.listen(0, '127.0.0.1');
-  const published: Array<{ channel: string; message: any; recipients: any }> = [];
+  const published: Array<{ channel: string; message: any; recipients: any }> =
+    [];
   const signals: SignalsService = {
     publish: async signal => {
       published.push(signal as any);
@@ -96,13 +141,27 @@ export async function startApiBackend() {
   };
   const logger = new RecordingLogger();
   const auditor = mockServices.auditor.mock();
-  const auditEvents: Array<{ eventId: string; outcome: 'success' | 'fail'; meta?: unknown; error?: string }> = [];
+  const auditEvents: Array<{
+    eventId: string;
+    outcome: 'success' | 'fail';
+    meta?: unknown;
+    error?: string;
+  }> = [];
   auditor.createEvent.mockImplementation(async options => ({
     success: async o => {
-      auditEvents.push({ eventId: options.eventId, outcome: 'success', meta: o?.meta ?? options.meta });
+      auditEvents.push({
+        eventId: options.eventId,
+        outcome: 'success',
+        meta: o?.meta ?? options.meta,
+      });
     },
     fail: async o => {
-      auditEvents.push({ eventId: options.eventId, outcome: 'fail', meta: o.meta ?? options.meta, error: o.error.message });
+      auditEvents.push({
+        eventId: options.eventId,
+        outcome: 'fail',
+        meta: o.meta ?? options.meta,
+        error: o.error.message,
+      });
     },
   }));
 
@@ -113,7 +172,9 @@ export async function startApiBackend() {
       reg.registerInit({
         deps: { policy: policyExtensionPoint },
         async init({ policy }) {
-          policy.setPolicy(new VmLifecyclePermissionPolicy(['group:default/platform-admins']));
+          policy.setPolicy(
+            new VmLifecyclePermissionPolicy(['group:default/platform-admins']),
+          );
         },
       });
     },
@@ -125,8 +186,16 @@ export async function startApiBackend() {
       permissionBackendPlugin,
       httpAuthWithActors,
       policyModule,
-      createServiceFactory({ service: signalsServiceRef, deps: {}, factory: () => signals }),
-      createServiceFactory({ service: coreServices.rootLogger, deps: {}, factory: () => logger as any }),
+      createServiceFactory({
+        service: signalsServiceRef,
+        deps: {},
+        factory: () => signals,
+      }),
+      createServiceFactory({
+        service: coreServices.rootLogger,
+        deps: {},
+        factory: () => logger as any,
+      }),
       auditor.factory,
       createServiceFactory({
         service: coreServices.userInfo,
@@ -134,7 +203,10 @@ export async function startApiBackend() {
         factory: () => ({
           async getUserInfo(credentials: any) {
             const ref = credentials.principal.userEntityRef;
-            return { userEntityRef: ref, ownershipEntityRefs: [ref, ...(USERS[ref] ?? [])] };
+            return {
+              userEntityRef: ref,
+              ownershipEntityRefs: [ref, ...(USERS[ref] ?? [])],
+            };
           },
         }),
       }),
@@ -143,8 +215,13 @@ export async function startApiBackend() {
           permission: { enabled: true },
           vmLifecycle: {
             adminGroups: ['group:default/platform-admins'],
-            provider: { aap: { baseUrl: `${url}/api/controller/v2`, token: AAP_TOKEN } },
-            controller: { pollInterval: { milliseconds: 100 }, resyncInterval: { seconds: 2 } },
+            provider: {
+              aap: { baseUrl: `${url}/api/controller/v2`, token: AAP_TOKEN },
+            },
+            controller: {
+              pollInterval: { milliseconds: 100 },
+              resyncInterval: { seconds: 2 },
+            },
             templates: TEMPLATES,
           },
         },

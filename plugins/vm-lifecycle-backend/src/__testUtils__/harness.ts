@@ -15,10 +15,15 @@ import { FakeProvider } from './FakeProvider';
 export const NAMESPACE = 'default';
 export const POLL_MS = 1000;
 
-export function sampleSpec(overrides: Partial<ComputeInstanceSpec> = {}): ComputeInstanceSpec {
+export function sampleSpec(
+  overrides: Partial<ComputeInstanceSpec> = {},
+): ComputeInstanceSpec {
   return {
     templateID: 'fedora_small',
-    image: { sourceType: 'registry', sourceRef: 'quay.io/containerdisks/fedora:latest' },
+    image: {
+      sourceType: 'registry',
+      sourceRef: 'quay.io/containerdisks/fedora:latest',
+    },
     cores: 2,
     memoryGiB: 4,
     bootDisk: { sizeGiB: 20 },
@@ -28,7 +33,14 @@ export function sampleSpec(overrides: Partial<ComputeInstanceSpec> = {}): Comput
 }
 
 /** A reconciler wired to in-memory fakes of both ports, with a clock the test moves. */
-export function createHarness(options: { maxJobHistory?: number; store?: InMemoryStore; provider?: FakeProvider; events?: InMemoryEventStore } = {}) {
+export function createHarness(
+  options: {
+    maxJobHistory?: number;
+    store?: InMemoryStore;
+    provider?: FakeProvider;
+    events?: InMemoryEventStore;
+  } = {},
+) {
   let nowMs = Date.parse('2026-01-01T00:00:00.000Z');
   const clock = {
     now: () => nowMs,
@@ -56,7 +68,10 @@ export function createHarness(options: { maxJobHistory?: number; store?: InMemor
       tracker,
       names,
       recordEvent: (instance, event) =>
-        events.record(instance.metadata, { ...event, timestamp: new Date(nowMs).toISOString() }),
+        events.record(instance.metadata, {
+          ...event,
+          timestamp: new Date(nowMs).toISOString(),
+        }),
       logger: mockServices.logger.mock(),
       pollIntervalMs: POLL_MS,
       maxJobHistory: options.maxJobHistory ?? 10,
@@ -84,8 +99,14 @@ export function createHarness(options: { maxJobHistory?: number; store?: InMemor
       ({ reconciler, tracker } = newReconciler());
     },
     newReconciler,
-    async create(name: string, spec: Partial<ComputeInstanceSpec> = {}): Promise<ComputeInstance> {
-      return store.create({ metadata: { name, namespace: NAMESPACE }, spec: sampleSpec(spec) });
+    async create(
+      name: string,
+      spec: Partial<ComputeInstanceSpec> = {},
+    ): Promise<ComputeInstance> {
+      return store.create({
+        metadata: { name, namespace: NAMESPACE },
+        spec: sampleSpec(spec),
+      });
     },
     async get(name: string): Promise<ComputeInstance | undefined> {
       return store.get(NAMESPACE, name);
@@ -106,10 +127,14 @@ export function createHarness(options: { maxJobHistory?: number; store?: InMemor
       return r;
     },
     async provisionJobs(name: string) {
-      return ((await h.mustGet(name)).status.provisioningJobs ?? []).filter(j => j.type === 'provision');
+      return ((await h.mustGet(name)).status.provisioningJobs ?? []).filter(
+        j => j.type === 'provision',
+      );
     },
     async deprovisionJobs(name: string) {
-      return ((await h.mustGet(name)).status.provisioningJobs ?? []).filter(j => j.type === 'deprovision');
+      return ((await h.mustGet(name)).status.provisioningJobs ?? []).filter(
+        j => j.type === 'deprovision',
+      );
     },
     async latest(name: string, type: 'provision' | 'deprovision') {
       return latestJob((await h.mustGet(name)).status.provisioningJobs, type);
@@ -118,7 +143,9 @@ export function createHarness(options: { maxJobHistory?: number; store?: InMemor
       const obj = await h.get(name);
       const uid = obj?.metadata.uid;
       if (!uid) throw new Error('needs a live object');
-      return (await events.list({ namespace: NAMESPACE, name, uid })).map(e => e.reason);
+      return (await events.list({ namespace: NAMESPACE, name, uid })).map(
+        e => e.reason,
+      );
     },
     /** Runs a VM to phase Running with its provision job Succeeded. */
     async provisioned(name: string, spec: Partial<ComputeInstanceSpec> = {}) {

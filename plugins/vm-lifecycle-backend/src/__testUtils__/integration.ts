@@ -1,6 +1,14 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { createAapSimulator, AapSimulator, AapSimulatorOptions } from '@internal/aap-simulator';
-import { apiGroupNames, ComputeInstance, ComputeInstanceSpec } from '@internal/plugin-vm-lifecycle-common';
+import {
+  createAapSimulator,
+  AapSimulator,
+  AapSimulatorOptions,
+} from '@internal/aap-simulator';
+import {
+  apiGroupNames,
+  ComputeInstance,
+  ComputeInstanceSpec,
+} from '@internal/plugin-vm-lifecycle-common';
 import { Knex } from 'knex';
 import { AapClient } from '../aap/AapClient';
 import { Controller, ControllerOptions } from '../controller/controller';
@@ -24,12 +32,20 @@ export async function createIntegrationEnv(
   });
   const { url } = await sim.listen(0, '127.0.0.1');
   const store = await DatabaseStore.create({ knex });
-  const events = await DatabaseEventStore.create({ knex, skipMigrations: true });
+  const events = await DatabaseEventStore.create({
+    knex,
+    skipMigrations: true,
+  });
   const controllers: Controller[] = [];
   const names = apiGroupNames();
 
   function newController(overrides: Partial<ControllerOptions> = {}) {
-    const client = new AapClient({ baseUrl: `${url}/api/controller/v2`, token: SIM_TOKEN, retryBaseDelayMs: 20, timeoutMs: 5000 });
+    const client = new AapClient({
+      baseUrl: `${url}/api/controller/v2`,
+      token: SIM_TOKEN,
+      retryBaseDelayMs: 20,
+      timeoutMs: 5000,
+    });
     const controller = new Controller({
       store,
       provider: new AapDirectProvider({ client }),
@@ -47,16 +63,27 @@ export async function createIntegrationEnv(
     return { controller, client };
   }
 
-  async function create(name: string, spec: Partial<ComputeInstanceSpec> = {}): Promise<ComputeInstance> {
-    return store.create({ metadata: { name, namespace: 'default' }, spec: sampleSpec(spec) });
+  async function create(
+    name: string,
+    spec: Partial<ComputeInstanceSpec> = {},
+  ): Promise<ComputeInstance> {
+    return store.create({
+      metadata: { name, namespace: 'default' },
+      spec: sampleSpec(spec),
+    });
   }
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  async function waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined | false>,
+    timeoutMs = 20_000,
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe();
       if (value) return value;
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+      if (Date.now() > deadline)
+        throw new Error(`Timed out waiting for ${what}`);
       await new Promise(r => setTimeout(r, 25));
     }
   }
@@ -71,13 +98,21 @@ export async function createIntegrationEnv(
     create,
     waitFor,
     async waitForPhase(name: string, phase: string, timeoutMs?: number) {
-      return waitFor(`${name} to reach ${phase}`, async () => {
-        const obj = await store.get('default', name);
-        return obj?.status.phase === phase ? obj : undefined;
-      }, timeoutMs);
+      return waitFor(
+        `${name} to reach ${phase}`,
+        async () => {
+          const obj = await store.get('default', name);
+          return obj?.status.phase === phase ? obj : undefined;
+        },
+        timeoutMs,
+      );
     },
     async waitGone(name: string, timeoutMs?: number) {
-      await waitFor(`${name} to be gone`, async () => !(await store.get('default', name)), timeoutMs);
+      await waitFor(
+        `${name} to be gone`,
+        async () => !(await store.get('default', name)),
+        timeoutMs,
+      );
     },
     simJobsOf(name: string) {
       return sim.jobs().filter(j => j.instance?.name === name);

@@ -1,5 +1,8 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { ApiGroupNames, ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import {
+  ApiGroupNames,
+  ComputeInstance,
+} from '@internal/plugin-vm-lifecycle-common';
 import { LifecycleEventStore } from '../events/types';
 import { ProvisioningProvider } from '../providers/types';
 import { ComputeInstanceStore, WatchEvent } from '../store/types';
@@ -48,7 +51,9 @@ export class Controller {
       workers: o.workers ?? 4,
       handler: key => this.reconciler.reconcile(key),
       onError: (key, error, retryInMs) =>
-        o.logger.warn(`Reconcile of ComputeInstance ${key} failed, retrying in ${retryInMs} ms: ${error instanceof Error ? error.message : String(error)}`),
+        o.logger.warn(
+          `Reconcile of ComputeInstance ${key} failed, retrying in ${retryInMs} ms: ${error instanceof Error ? error.message : String(error)}`,
+        ),
     });
     this.tracker = new JobTracker({
       provider: o.provider,
@@ -112,7 +117,11 @@ export class Controller {
     await this.resync();
     const resyncMs = this.o.resyncIntervalMs ?? 5 * 60_000;
     this.resyncTimer = setInterval(() => {
-      this.resync().catch(e => this.o.logger.warn(`Resync failed: ${e instanceof Error ? e.message : e}`));
+      this.resync().catch(e =>
+        this.o.logger.warn(
+          `Resync failed: ${e instanceof Error ? e.message : e}`,
+        ),
+      );
     }, resyncMs);
     this.resyncTimer.unref?.();
   }

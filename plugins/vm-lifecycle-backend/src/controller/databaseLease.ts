@@ -36,17 +36,24 @@ export class DatabaseLeaderElector implements LeaderElector {
   private leading = false;
   private lastRenewedAt = 0;
   private round?: Promise<void>;
-  private callbacks?: { onStartedLeading(): Promise<void>; onStoppedLeading(): Promise<void> };
+  private callbacks?: {
+    onStartedLeading(): Promise<void>;
+    onStoppedLeading(): Promise<void>;
+  };
 
   constructor(private readonly options: DatabaseLeaderElectorOptions) {
-    this.identity = options.identity ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
+    this.identity =
+      options.identity ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
     this.name = options.name ?? 'vm-lifecycle-controller';
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewIntervalMs = options.renewIntervalMs ?? 5_000;
     this.now = options.now ?? Date.now;
   }
 
-  start(callbacks: { onStartedLeading(): Promise<void>; onStoppedLeading(): Promise<void> }): void {
+  start(callbacks: {
+    onStartedLeading(): Promise<void>;
+    onStoppedLeading(): Promise<void>;
+  }): void {
     this.callbacks = callbacks;
     const run = () => {
       if (!this.round) {
@@ -84,16 +91,21 @@ export class DatabaseLeaderElector implements LeaderElector {
     try {
       held = await this.tryAcquireOrRenew();
     } catch (e) {
-      this.options.logger.warn(`Leader lease ${this.name}: could not reach the database: ${e instanceof Error ? e.message : e}`);
+      this.options.logger.warn(
+        `Leader lease ${this.name}: could not reach the database: ${e instanceof Error ? e.message : e}`,
+      );
       // Keep leading only while the lease we last renewed is still valid.
-      held = this.leading && this.now() - this.lastRenewedAt < this.leaseDurationMs;
+      held =
+        this.leading && this.now() - this.lastRenewedAt < this.leaseDurationMs;
     }
     if (held !== this.leading) await this.setLeading(held);
   }
 
   private async setLeading(leading: boolean): Promise<void> {
     this.leading = leading;
-    this.options.logger.info(`Leader lease ${this.name}: ${this.identity} ${leading ? 'acquired' : 'lost'} leadership`);
+    this.options.logger.info(
+      `Leader lease ${this.name}: ${this.identity} ${leading ? 'acquired' : 'lost'} leadership`,
+    );
     if (leading) await this.callbacks?.onStartedLeading();
     else await this.callbacks?.onStoppedLeading();
   }
@@ -101,7 +113,11 @@ export class DatabaseLeaderElector implements LeaderElector {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { knex } = this.options;
     const now = this.now();
-    const fields = { holder: this.identity, renewed_at: now, expires_at: now + this.leaseDurationMs };
+    const fields = {
+      holder: this.identity,
+      renewed_at: now,
+      expires_at: now + this.leaseDurationMs,
+    };
     const renewed = await knex(TABLE)
       .where({ name: this.name, holder: this.identity })
       .update(fields);
@@ -121,7 +137,11 @@ export class DatabaseLeaderElector implements LeaderElector {
     const exists = await knex(TABLE).where({ name: this.name }).first();
     if (exists) return false;
     try {
-      await knex(TABLE).insert({ name: this.name, ...fields, acquired_at: now });
+      await knex(TABLE).insert({
+        name: this.name,
+        ...fields,
+        acquired_at: now,
+      });
       this.lastRenewedAt = now;
       return true;
     } catch {

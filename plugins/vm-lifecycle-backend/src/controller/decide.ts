@@ -21,7 +21,10 @@ export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = {
 };
 
 export type ProvisionDecision =
-  | { action: 'trigger'; reason: 'NoJob' | 'ConfigChanged' | 'RetryAfterFailure' }
+  | {
+      action: 'trigger';
+      reason: 'NoJob' | 'ConfigChanged' | 'RetryAfterFailure';
+    }
   | { action: 'poll'; job: ProvisioningJob }
   | { action: 'skip'; job: ProvisioningJob }
   | { action: 'backoff'; job: ProvisioningJob; retryInMs: number };
@@ -32,7 +35,11 @@ export type DeprovisionDecision =
   | { action: 'trigger'; reason: 'NoJob' | 'RetryAfterFailure' }
   | { action: 'poll'; job: ProvisioningJob }
   | { action: 'backoff'; job: ProvisioningJob; retryInMs: number }
-  | { action: 'removeFinalizer'; job?: ProvisioningJob; reason: 'Succeeded' | 'FailedWithoutBlock' };
+  | {
+      action: 'removeFinalizer';
+      job?: ProvisioningJob;
+      reason: 'Succeeded' | 'FailedWithoutBlock';
+    };
 
 /** Delay before the n-th retry (n >= 1) of the same work. */
 export function retryDelayMs(failures: number, policy: BackoffPolicy): number {
@@ -47,7 +54,11 @@ function consecutiveFailures(
   configVersion?: string,
 ): number {
   const sorted = jobs
-    .filter(j => j.type === type && (configVersion === undefined || j.configVersion === configVersion))
+    .filter(
+      j =>
+        j.type === type &&
+        (configVersion === undefined || j.configVersion === configVersion),
+    )
     .sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
   let n = 0;
   for (const job of sorted) {
@@ -85,10 +96,17 @@ export function decideProvision(
     return { action: 'trigger', reason: 'ConfigChanged' };
   }
   if (latest.state === 'Succeeded') return { action: 'skip', job: latest };
-  return backoffOrTrigger(history, latest, nowMs, policy, desiredConfigVersion, {
-    action: 'trigger' as const,
-    reason: 'RetryAfterFailure' as const,
-  });
+  return backoffOrTrigger(
+    history,
+    latest,
+    nowMs,
+    policy,
+    desiredConfigVersion,
+    {
+      action: 'trigger' as const,
+      reason: 'RetryAfterFailure' as const,
+    },
+  );
 }
 
 export function decideDeprovision(
@@ -108,7 +126,11 @@ export function decideDeprovision(
     return { action: 'removeFinalizer', job: latest, reason: 'Succeeded' };
   }
   if (!latest.blockDeletionOnFailure) {
-    return { action: 'removeFinalizer', job: latest, reason: 'FailedWithoutBlock' };
+    return {
+      action: 'removeFinalizer',
+      job: latest,
+      reason: 'FailedWithoutBlock',
+    };
   }
   // Blocking: a failed deprovision may have left the VM behind, so keep the record and retry.
   return backoffOrTrigger(history, latest, nowMs, policy, undefined, {

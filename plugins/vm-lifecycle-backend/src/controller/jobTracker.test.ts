@@ -1,5 +1,8 @@
 import { createAapSimulator, AapSimulator } from '@internal/aap-simulator';
-import { ComputeInstance, ProvisioningJob } from '@internal/plugin-vm-lifecycle-common';
+import {
+  ComputeInstance,
+  ProvisioningJob,
+} from '@internal/plugin-vm-lifecycle-common';
 import { AapClient } from '../aap/AapClient';
 import { AapDirectProvider } from '../providers/AapDirectProvider';
 import { JobPollingMode, JobTracker } from './jobTracker';
@@ -11,7 +14,16 @@ function instance(i: number): ComputeInstance {
   return {
     apiVersion: 'osac.openshift.io/v1alpha1',
     kind: 'ComputeInstance',
-    metadata: { name: `vm-${i}`, namespace: 'default', uid: `uid-${i}`, resourceVersion: '1', creationTimestamp: new Date().toISOString(), finalizers: [], labels: {}, annotations: {} },
+    metadata: {
+      name: `vm-${i}`,
+      namespace: 'default',
+      uid: `uid-${i}`,
+      resourceVersion: '1',
+      creationTimestamp: new Date().toISOString(),
+      finalizers: [],
+      labels: {},
+      annotations: {},
+    },
     spec: sampleSpec(),
     status: {},
   };
@@ -23,7 +35,11 @@ describe('JobTracker against the simulator', () => {
 
   beforeEach(async () => {
     // Jobs long enough to stay active for the whole test.
-    sim = createAapSimulator({ token: TOKEN, durations: { provisionMs: 60_000, deprovisionMs: 60_000 }, queueDelayMs: 0 });
+    sim = createAapSimulator({
+      token: TOKEN,
+      durations: { provisionMs: 60_000, deprovisionMs: 60_000 },
+      queueDelayMs: 0,
+    });
     ({ url } = await sim.listen(0, '127.0.0.1'));
   });
 
@@ -35,11 +51,24 @@ describe('JobTracker against the simulator', () => {
     const client = new AapClient({ baseUrl: `${url}/api/v2`, token: TOKEN });
     const provider = new AapDirectProvider({ client });
     const woken = new Set<string>();
-    const tracker = new JobTracker({ provider, mode, pollIntervalMs: 60_000, onChange: key => woken.add(key) });
+    const tracker = new JobTracker({
+      provider,
+      mode,
+      pollIntervalMs: 60_000,
+      onChange: key => woken.add(key),
+    });
     for (let i = 0; i < 100; i++) {
       const vm = instance(i);
       const launched = await provider.triggerProvision(vm);
-      const job: ProvisioningJob = { jobID: launched.jobID, type: 'provision', timestamp: new Date().toISOString(), state: 'Pending', message: launched.message, configVersion: 'v1', blockDeletionOnFailure: false };
+      const job: ProvisioningJob = {
+        jobID: launched.jobID,
+        type: 'provision',
+        timestamp: new Date().toISOString(),
+        state: 'Pending',
+        message: launched.message,
+        configVersion: 'v1',
+        blockDeletionOnFailure: false,
+      };
       tracker.track(`default/vm-${i}`, vm, job);
     }
     const before = client.stats();
@@ -65,9 +94,22 @@ describe('JobTracker against the simulator', () => {
   it('splits more than 200 active jobs into chunks of 200', async () => {
     const client = new AapClient({ baseUrl: `${url}/api/v2`, token: TOKEN });
     const provider = new AapDirectProvider({ client });
-    const tracker = new JobTracker({ provider, mode: 'batch', pollIntervalMs: 60_000, onChange: () => {} });
+    const tracker = new JobTracker({
+      provider,
+      mode: 'batch',
+      pollIntervalMs: 60_000,
+      onChange: () => {},
+    });
     for (let i = 0; i < 450; i++) {
-      const job: ProvisioningJob = { jobID: String(100_000 + i), type: 'provision', timestamp: new Date().toISOString(), state: 'Running', message: '', configVersion: 'v1', blockDeletionOnFailure: false };
+      const job: ProvisioningJob = {
+        jobID: String(100_000 + i),
+        type: 'provision',
+        timestamp: new Date().toISOString(),
+        state: 'Running',
+        message: '',
+        configVersion: 'v1',
+        blockDeletionOnFailure: false,
+      };
       tracker.track(`default/vm-${i}`, instance(i), job);
     }
     await tracker.tick();
@@ -75,13 +117,30 @@ describe('JobTracker against the simulator', () => {
   });
 
   it('reports a failed poll as an error for the instance, and does not wake it twice for the same error', async () => {
-    const client = new AapClient({ baseUrl: `${url}/api/v2`, token: TOKEN, maxRetries: 0 });
+    const client = new AapClient({
+      baseUrl: `${url}/api/v2`,
+      token: TOKEN,
+      maxRetries: 0,
+    });
     const provider = new AapDirectProvider({ client });
     const woken: string[] = [];
-    const tracker = new JobTracker({ provider, mode: 'batch', pollIntervalMs: 60_000, onChange: key => woken.push(key) });
+    const tracker = new JobTracker({
+      provider,
+      mode: 'batch',
+      pollIntervalMs: 60_000,
+      onChange: key => woken.push(key),
+    });
     const vm = instance(1);
     const launched = await provider.triggerProvision(vm);
-    const job: ProvisioningJob = { jobID: launched.jobID, type: 'provision', timestamp: new Date().toISOString(), state: 'Pending', message: '', configVersion: 'v1', blockDeletionOnFailure: false };
+    const job: ProvisioningJob = {
+      jobID: launched.jobID,
+      type: 'provision',
+      timestamp: new Date().toISOString(),
+      state: 'Pending',
+      message: '',
+      configVersion: 'v1',
+      blockDeletionOnFailure: false,
+    };
     tracker.track('default/vm-1', vm, job);
     sim.setFaults({ failNextStatusPolls: 2, statusPollStatus: 500 });
     await tracker.tick();

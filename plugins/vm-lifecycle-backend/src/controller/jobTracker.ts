@@ -17,6 +17,22 @@ export interface JobTrackerOptions {
   now?: () => number;
 }
 
+/**
+ * Jobs are keyed by instance, type and id: ids are not unique across instances (every EDA
+ * instance's first job is `eda-webhook-1`), and a status observed for one instance must never be
+ * read as another's.
+ */
+function trackingKey(
+  instanceKey: string,
+  job: Pick<ProvisioningJob, 'type' | 'jobID'>,
+): string {
+  return `${instanceKey} ${job.type} ${job.jobID}`;
+}
+
+function instanceKeyOf(instance: ComputeInstance): string {
+  return `${instance.metadata.namespace}/${instance.metadata.name}`;
+}
+
 interface TrackedJob {
   instanceKey: string;
   instance: ComputeInstance;
@@ -80,20 +96,35 @@ export class JobTracker {
   }
 
   /** Starts (or refreshes) tracking of a non-terminal job of an instance. */
-  track(instanceKey: string, instance: ComputeInstance, job: ProvisioningJob): void {
-    this.tracked.set(job.jobID, { instanceKey, instance, job });
-    this.counters.maxTrackedJobs = Math.max(this.counters.maxTrackedJobs, this.tracked.size);
+  track(
+    instanceKey: string,
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+  ): void {
+    this.tracked.set(trackingKey(instanceKey, job), {
+      instanceKey,
+      instance,
+      job,
+    });
+    this.counters.maxTrackedJobs = Math.max(
+      this.counters.maxTrackedJobs,
+      this.tracked.size,
+    );
   }
 
-  untrack(jobID: string): void {
-    this.tracked.delete(jobID);
-    this.observations.delete(jobID);
+  untrack(
+    instanceKey: string,
+    job: Pick<ProvisioningJob, 'type' | 'jobID'>,
+  ): void {
+    const key = trackingKey(instanceKey, job);
+    this.tracked.delete(key);
+    this.observations.delete(key);
   }
 
   /** Forgets every job of an instance (it is gone). */
   forgetInstance(instanceKey: string): void {
-    for (const [jobID, t] of this.tracked) {
-      if (t.instanceKey === instanceKey) this.untrack(jobID);
+    for (const t of [...this.tracked.values()]) {
+      if (t.instanceKey === instanceKey) this.untrack(instanceKey, t.job);
     }
   }
 
@@ -109,8 +140,13 @@ export class JobTracker {
    * The job's current status: the tracker's observation when it is recent (within two poll
    * intervals), otherwise a direct read. Throws the provider's error if the status cannot be read.
    */
-  async currentStatus(instance: ComputeInstance, job: ProvisioningJob): Promise<JobStatus> {
-    const obs = this.observations.get(job.jobID);
+  async currentStatus(
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+  ): Promise<JobStatus> {
+    const obs = this.observations.get(
+      trackingKey(instanceKeyOf(instance), job),
+    );
     if (obs && this.now() - obs.at <= 2 * this.options.pollIntervalMs) {
       if (obs.error) throw obs.error;
       if (obs.status) return obs.status;
@@ -119,13 +155,19 @@ export class JobTracker {
   }
 
   /** Always asks the provider: used before a cancel decision, where a cached state is not good enough. */
-  async freshStatus(instance: ComputeInstance, job: ProvisioningJob): Promise<JobStatus> {
+  async freshStatus(
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+  ): Promise<JobStatus> {
     this.counters.directRequests++;
     const status =
       job.type === 'provision'
         ? await this.options.provider.getProvisionStatus(instance, job)
         : await this.options.provider.getDeprovisionStatus(instance, job);
-    this.observations.set(job.jobID, { at: this.now(), status });
+    this.observations.set(trackingKey(instanceKeyOf(instance), job), {
+      at: this.now(),
+      status,
+    });
     return status;
   }
 
@@ -147,7 +189,9 @@ export class JobTracker {
       const chunk = jobs.slice(i, i + size);
       this.counters.tickRequests++;
       try {
-        const statuses = await this.options.provider.getStatuses!(chunk.map(t => t.job.jobID));
+        const statuses = await this.options.provider.getStatuses!([
+          ...new Set(chunk.map(t => t.job.jobID)),
+        ]);
         for (const t of chunk) {
           const status = statuses.get(t.job.jobID);
           if (status) this.observe(t, { at: this.now(), status });
@@ -165,8 +209,14 @@ export class JobTracker {
         try {
           const status =
             t.job.type === 'provision'
-              ? await this.options.provider.getProvisionStatus(t.instance, t.job)
-              : await this.options.provider.getDeprovisionStatus(t.instance, t.job);
+              ? await this.options.provider.getProvisionStatus(
+                  t.instance,
+                  t.job,
+                )
+              : await this.options.provider.getDeprovisionStatus(
+                  t.instance,
+                  t.job,
+                );
           this.observe(t, { at: this.now(), status });
         } catch (error) {
           this.observe(t, { at: this.now(), error });
@@ -176,17 +226,19 @@ export class JobTracker {
   }
 
   private observe(t: TrackedJob, obs: Observation): void {
-    if (!this.tracked.has(t.job.jobID)) return; // untracked while the request was in flight
-    const previous = this.observations.get(t.job.jobID);
-    this.observations.set(t.job.jobID, obs);
+    const key = trackingKey(t.instanceKey, t.job);
+    if (!this.tracked.has(key)) return; // untracked while the request was in flight
+    const previous = this.observations.get(key);
+    this.observations.set(key, obs);
     const changed = obs.error
       ? !previous?.error
-      : obs.status!.state !== t.job.state || obs.status!.message !== t.job.message ||
+      : obs.status!.state !== t.job.state ||
+        obs.status!.message !== t.job.message ||
         Boolean(previous?.error);
     if (changed) this.options.onChange(t.instanceKey);
     if (obs.status && isTerminalJobState(obs.status.state)) {
       // The reconciler still reads this observation; the job leaves the poll set.
-      this.tracked.delete(t.job.jobID);
+      this.tracked.delete(key);
     }
   }
 }

@@ -5,7 +5,10 @@
  */
 export interface LeaderElector {
   /** Campaigns continuously; calls onStartedLeading/onStoppedLeading on every change of leadership. */
-  start(callbacks: { onStartedLeading(): Promise<void>; onStoppedLeading(): Promise<void> }): void;
+  start(callbacks: {
+    onStartedLeading(): Promise<void>;
+    onStoppedLeading(): Promise<void>;
+  }): void;
   /** Stops campaigning and releases the lease if held, so another replica can take over at once. */
   stop(): Promise<void>;
   isLeader(): boolean;
@@ -14,9 +17,15 @@ export interface LeaderElector {
 /** For a single replica (and tests): always the leader. */
 export class SoleLeader implements LeaderElector {
   private leading = false;
-  private callbacks?: { onStartedLeading(): Promise<void>; onStoppedLeading(): Promise<void> };
+  private callbacks?: {
+    onStartedLeading(): Promise<void>;
+    onStoppedLeading(): Promise<void>;
+  };
 
-  start(callbacks: { onStartedLeading(): Promise<void>; onStoppedLeading(): Promise<void> }): void {
+  start(callbacks: {
+    onStartedLeading(): Promise<void>;
+    onStoppedLeading(): Promise<void>;
+  }): void {
     this.callbacks = callbacks;
     this.leading = true;
     void callbacks.onStartedLeading();

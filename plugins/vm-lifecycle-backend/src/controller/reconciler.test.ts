@@ -1,4 +1,9 @@
-import { RateLimitedError, TemplateNotFoundError, AapNotFoundError, TransientAapError } from '../aap/errors';
+import {
+  RateLimitedError,
+  TemplateNotFoundError,
+  AapNotFoundError,
+  TransientAapError,
+} from '../aap/errors';
 import { createHarness, NAMESPACE, POLL_MS } from '../__testUtils__/harness';
 
 /*
@@ -14,7 +19,12 @@ describe('Reconciler: job states', () => {
     expect(vm.metadata.finalizers).toContain(h.names.finalizer);
     expect(h.provider.launched('provision')).toHaveLength(1);
     expect(vm.status.provisioningJobs).toEqual([
-      expect.objectContaining({ type: 'provision', state: 'Pending', configVersion: vm.status.desiredConfigVersion, blockDeletionOnFailure: false }),
+      expect.objectContaining({
+        type: 'provision',
+        state: 'Pending',
+        configVersion: vm.status.desiredConfigVersion,
+        blockDeletionOnFailure: false,
+      }),
     ]);
     expect(vm.status.phase).toBe('Starting');
     expect(result.requeueAfterMs).toBeGreaterThan(0);
@@ -40,11 +50,18 @@ describe('Reconciler: job states', () => {
     expect(vm.status.conditions).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ type: 'Ready', status: 'True' }),
-        expect.objectContaining({ type: 'ConfigurationApplied', status: 'True' }),
+        expect.objectContaining({
+          type: 'ConfigurationApplied',
+          status: 'True',
+        }),
         expect.objectContaining({ type: 'Provisioned', status: 'True' }),
       ]),
     );
-    expect(await h.eventReasons('vm1')).toEqual(['ProvisionJobLaunched', 'JobStateChanged', 'ProvisionJobSucceeded']);
+    expect(await h.eventReasons('vm1')).toEqual([
+      'ProvisionJobLaunched',
+      'JobStateChanged',
+      'ProvisionJobSucceeded',
+    ]);
   });
 
   it('records a failed job with its traceback, phase Failed, and retries after the backoff', async () => {
@@ -52,10 +69,17 @@ describe('Reconciler: job states', () => {
     await h.create('vm1');
     await h.step('vm1');
     const first = (await h.latest('vm1', 'provision'))!;
-    h.provider.setState(first.jobID, 'Failed', 'AAP job failed: Traceback: TASK [Create VM] quota exceeded');
+    h.provider.setState(
+      first.jobID,
+      'Failed',
+      'AAP job failed: Traceback: TASK [Create VM] quota exceeded',
+    );
     await h.step('vm1');
     let vm = await h.mustGet('vm1');
-    expect(vm.status.provisioningJobs![0]).toMatchObject({ state: 'Failed', message: expect.stringContaining('quota exceeded') });
+    expect(vm.status.provisioningJobs![0]).toMatchObject({
+      state: 'Failed',
+      message: expect.stringContaining('quota exceeded'),
+    });
     expect(vm.status.phase).toBe('Failed');
     const result = await h.step('vm1');
     // 2 min base backoff, counted from the failed job's launch.
@@ -84,7 +108,10 @@ describe('Reconciler: job states', () => {
     const vm = await h.mustGet('vm1');
     expect(vm.status.phase).toBe('Deleting');
     const deprov = (await h.latest('vm1', 'deprovision'))!;
-    expect(deprov).toMatchObject({ state: 'Pending', blockDeletionOnFailure: true });
+    expect(deprov).toMatchObject({
+      state: 'Pending',
+      blockDeletionOnFailure: true,
+    });
     h.provider.setState(deprov.jobID, 'Succeeded');
     await h.steps('vm1', 2);
     expect(await h.get('vm1')).toBeUndefined();
@@ -96,13 +123,20 @@ describe('Reconciler: error handling', () => {
   it('records no job when the launch is rate limited and requeues after Retry-After', async () => {
     const h = createHarness();
     await h.create('vm1');
-    h.provider.launchErrors.push(new RateLimitedError('Too many requests', 429, 7000));
+    h.provider.launchErrors.push(
+      new RateLimitedError('Too many requests', 429, 7000),
+    );
     const result = await h.step('vm1');
     expect(result.requeueAfterMs).toBe(7000);
     const vm = await h.mustGet('vm1');
     expect(vm.status.provisioningJobs ?? []).toHaveLength(0);
     expect(vm.status.conditions).toEqual(
-      expect.arrayContaining([expect.objectContaining({ type: 'ConfigurationApplied', reason: 'LaunchRateLimited' })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'ConfigurationApplied',
+          reason: 'LaunchRateLimited',
+        }),
+      ]),
     );
     await h.step('vm1');
     expect(h.provider.launched('provision')).toHaveLength(1);
@@ -114,12 +148,16 @@ describe('Reconciler: error handling', () => {
     await h.step('vm1');
     const job = (await h.latest('vm1', 'provision'))!;
     h.provider.setState(job.jobID, 'Running');
-    h.provider.statusErrors.push(new TransientAapError('AAP answered 502 Bad Gateway'));
+    h.provider.statusErrors.push(
+      new TransientAapError('AAP answered 502 Bad Gateway'),
+    );
     const result = await h.step('vm1');
     expect(result.requeueAfterMs).toBe(POLL_MS);
     let latest = (await h.latest('vm1', 'provision'))!;
     expect(latest.state).toBe('Pending');
-    expect(latest.message).toMatch(/Could not read the status of AAP job .*502/);
+    expect(latest.message).toMatch(
+      /Could not read the status of AAP job .*502/,
+    );
     expect(await h.eventReasons('vm1')).toContain('StatusPollFailed');
     await h.step('vm1');
     latest = (await h.latest('vm1', 'provision'))!;
@@ -129,12 +167,16 @@ describe('Reconciler: error handling', () => {
   it('puts a clear error on the resource and launches nothing when the template does not exist', async () => {
     const h = createHarness();
     await h.create('vm1');
-    h.provider.launchErrors.push(new TemplateNotFoundError('osac-create-compute-instance'));
+    h.provider.launchErrors.push(
+      new TemplateNotFoundError('osac-create-compute-instance'),
+    );
     const result = await h.step('vm1');
     const vm = await h.mustGet('vm1');
     expect(vm.status.provisioningJobs ?? []).toHaveLength(0);
     expect(vm.status.phase).toBe('Failed');
-    const cond = vm.status.conditions!.find(c => c.type === 'ConfigurationApplied')!;
+    const cond = vm.status.conditions!.find(
+      c => c.type === 'ConfigurationApplied',
+    )!;
     expect(cond).toMatchObject({ status: 'False', reason: 'TemplateNotFound' });
     expect(cond.message).toContain('osac-create-compute-instance');
     expect(result.requeueAfterMs).toBeGreaterThanOrEqual(60_000);
@@ -143,10 +185,14 @@ describe('Reconciler: error handling', () => {
   it('retries quickly after a launch 404 (stale template id) and launches on the next attempt', async () => {
     const h = createHarness();
     await h.create('vm1');
-    h.provider.launchErrors.push(new AapNotFoundError('job template 7 not found'));
+    h.provider.launchErrors.push(
+      new AapNotFoundError('job template 7 not found'),
+    );
     const result = await h.step('vm1');
     expect(result.requeueAfterMs).toBeLessThanOrEqual(1000);
-    expect((await h.mustGet('vm1')).status.provisioningJobs ?? []).toHaveLength(0);
+    expect((await h.mustGet('vm1')).status.provisioningJobs ?? []).toHaveLength(
+      0,
+    );
     await h.step('vm1');
     expect(h.provider.launched('provision')).toHaveLength(1);
   });
@@ -163,7 +209,9 @@ describe('Reconciler: error handling', () => {
     // Still running after the cancel request: no deprovision yet, and no second cancel POST.
     await h.steps('vm1', 3);
     expect(h.provider.launched('deprovision')).toHaveLength(0);
-    expect(h.provider.calls.filter(c => c === `cancel:${prov.jobID}`)).toHaveLength(1);
+    expect(
+      h.provider.calls.filter(c => c === `cancel:${prov.jobID}`),
+    ).toHaveLength(1);
     h.provider.setState(prov.jobID, 'Canceled');
     await h.steps('vm1', 2);
     expect((await h.latest('vm1', 'provision'))!.state).toBe('Canceled');
@@ -216,7 +264,9 @@ describe('Reconciler: error handling', () => {
     await h.step('vm1');
     const wait = await h.step('vm1');
     expect(await h.get('vm1')).toBeDefined();
-    expect((await h.mustGet('vm1')).metadata.finalizers).toContain(h.names.finalizer);
+    expect((await h.mustGet('vm1')).metadata.finalizers).toContain(
+      h.names.finalizer,
+    );
     expect(wait.requeueAfterMs).toBeGreaterThan(100_000);
     expect(h.provider.launched('deprovision')).toHaveLength(1);
     h.clock.advance(wait.requeueAfterMs!);
@@ -273,7 +323,10 @@ describe('Reconciler: concurrency', () => {
       if (kind === 'updateStatus' && injected === 0) {
         injected++;
         // Someone else writes first (e.g. a label change), so our status write is stale.
-        await h.store.update({ ...obj, metadata: { ...obj.metadata, labels: { touched: 'yes' } } });
+        await h.store.update({
+          ...obj,
+          metadata: { ...obj.metadata, labels: { touched: 'yes' } },
+        });
       }
     };
     await h.step('vm1');
@@ -297,7 +350,9 @@ describe('Reconciler: concurrency', () => {
     await h.step('vm1');
     expect(h.provider.launched('provision')).toHaveLength(1);
     expect(await h.provisionJobs('vm1')).toEqual([
-      expect.objectContaining({ jobID: h.provider.launched('provision')[0].id }),
+      expect.objectContaining({
+        jobID: h.provider.launched('provision')[0].id,
+      }),
     ]);
   });
 
@@ -344,14 +399,20 @@ describe('Reconciler: edge cases', () => {
     const h = createHarness();
     const vm = await h.provisioned('vm1');
     const versionA = vm.status.desiredConfigVersion!;
-    await h.store.update({ ...vm, spec: { ...vm.spec, runStrategy: 'Halted' } });
+    await h.store.update({
+      ...vm,
+      spec: { ...vm.spec, runStrategy: 'Halted' },
+    });
     await h.step('vm1');
     const jobB = (await h.latest('vm1', 'provision'))!;
     expect(jobB.configVersion).not.toBe(versionA);
     expect((await h.mustGet('vm1')).status.phase).toBe('Stopping');
     // Back to A while B is still running: A is not "applied" just because an old job had version A.
     const current = await h.mustGet('vm1');
-    await h.store.update({ ...current, spec: { ...current.spec, runStrategy: 'Always' } });
+    await h.store.update({
+      ...current,
+      spec: { ...current.spec, runStrategy: 'Always' },
+    });
     await h.step('vm1');
     expect((await h.mustGet('vm1')).status.desiredConfigVersion).toBe(versionA);
     expect((await h.mustGet('vm1')).status.phase).toBe('Starting');
@@ -371,7 +432,13 @@ describe('Reconciler: edge cases', () => {
     let vm = await h.provisioned('vm1');
     for (let i = 0; i < 4; i++) {
       vm = await h.mustGet('vm1');
-      await h.store.update({ ...vm, spec: { ...vm.spec, restartRequestedAt: new Date(h.clock.now() + 1000).toISOString() } });
+      await h.store.update({
+        ...vm,
+        spec: {
+          ...vm.spec,
+          restartRequestedAt: new Date(h.clock.now() + 1000).toISOString(),
+        },
+      });
       await h.step('vm1');
       const job = (await h.latest('vm1', 'provision'))!;
       h.provider.setState(job.jobID, 'Succeeded');
@@ -380,10 +447,15 @@ describe('Reconciler: edge cases', () => {
     vm = await h.mustGet('vm1');
     expect(vm.status.provisioningJobs).toHaveLength(3);
     const ids = h.provider.launched('provision').map(j => j.id);
-    expect(vm.status.provisioningJobs!.map(j => j.jobID)).toEqual(ids.slice(-3));
+    expect(vm.status.provisioningJobs!.map(j => j.jobID)).toEqual(
+      ids.slice(-3),
+    );
     // Shuffled array order: the latest is still the newest timestamp, so nothing is re-launched.
     const shuffled = [...vm.status.provisioningJobs!].reverse();
-    await h.store.updateStatus({ ...vm, status: { ...vm.status, provisioningJobs: shuffled } });
+    await h.store.updateStatus({
+      ...vm,
+      status: { ...vm.status, provisioningJobs: shuffled },
+    });
     await h.steps('vm1', 2);
     expect(h.provider.launched('provision')).toHaveLength(5);
     expect((await h.mustGet('vm1')).status.phase).toBe('Running');
@@ -393,19 +465,33 @@ describe('Reconciler: edge cases', () => {
     const h = createHarness();
     let vm = await h.provisioned('vm1');
     const t1 = new Date(h.clock.now()).toISOString();
-    await h.store.update({ ...vm, spec: { ...vm.spec, restartRequestedAt: t1 } });
+    await h.store.update({
+      ...vm,
+      spec: { ...vm.spec, restartRequestedAt: t1 },
+    });
     await h.step('vm1');
     vm = await h.mustGet('vm1');
-    expect(vm.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'RestartInProgress', status: 'True' })]));
+    expect(vm.status.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'RestartInProgress', status: 'True' }),
+      ]),
+    );
     const restartJob = (await h.latest('vm1', 'provision'))!;
     h.provider.setState(restartJob.jobID, 'Succeeded');
     await h.steps('vm1', 2);
     vm = await h.mustGet('vm1');
     expect(vm.status.lastRestartedAt).toBe(t1);
-    expect(vm.status.conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'RestartInProgress', status: 'False' })]));
+    expect(vm.status.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'RestartInProgress', status: 'False' }),
+      ]),
+    );
     expect(await h.eventReasons('vm1')).toContain('RestartApplied');
     const older = new Date(Date.parse(t1) - 60_000).toISOString();
-    await h.store.update({ ...vm, spec: { ...vm.spec, restartRequestedAt: older } });
+    await h.store.update({
+      ...vm,
+      spec: { ...vm.spec, restartRequestedAt: older },
+    });
     await h.steps('vm1', 3);
     expect(h.provider.launched('provision')).toHaveLength(2);
     expect((await h.mustGet('vm1')).status.phase).toBe('Running');

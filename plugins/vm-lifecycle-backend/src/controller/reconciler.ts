@@ -16,7 +16,11 @@ import {
   RateLimitedError,
   TemplateNotFoundError,
 } from '../aap/errors';
-import { LaunchedJob, JobStatus, ProvisioningProvider } from '../providers/types';
+import {
+  LaunchedJob,
+  JobStatus,
+  ProvisioningProvider,
+} from '../providers/types';
 import { ComputeInstanceStore } from '../store/types';
 import { isStaleResourceVersionError } from '../store/errors';
 import {
@@ -102,7 +106,10 @@ export class Reconciler {
 
   // ---- create / update -------------------------------------------------------------------
 
-  private async reconcileProvision(key: string, initial: ComputeInstance): Promise<ReconcileResult> {
+  private async reconcileProvision(
+    key: string,
+    initial: ComputeInstance,
+  ): Promise<ReconcileResult> {
     let instance = initial;
     if (!instance.metadata.finalizers.includes(this.o.names.finalizer)) {
       // The finalizer goes on before anything is launched, so a delete can never skip deprovisioning.
@@ -111,7 +118,12 @@ export class Reconciler {
       instance = updated;
     }
     const desired = desiredConfigVersion(instance);
-    const decision = decideProvision(instance.status.provisioningJobs, desired, this.now(), this.backoff);
+    const decision = decideProvision(
+      instance.status.provisioningJobs,
+      desired,
+      this.now(),
+      this.backoff,
+    );
     switch (decision.action) {
       case 'trigger':
         return this.launch(key, instance, 'provision', desired);
@@ -130,29 +142,52 @@ export class Reconciler {
 
   // ---- delete ------------------------------------------------------------------------------
 
-  private async reconcileDelete(key: string, initial: ComputeInstance): Promise<ReconcileResult> {
+  private async reconcileDelete(
+    key: string,
+    initial: ComputeInstance,
+  ): Promise<ReconcileResult> {
     let instance = initial;
-    if (!instance.metadata.finalizers.includes(this.o.names.finalizer)) return {};
+    if (!instance.metadata.finalizers.includes(this.o.names.finalizer))
+      return {};
     if (instance.status.phase !== 'Deleting') {
       const written = await this.writeStatus(instance, s => s);
       if (!written) return {};
-      await this.event(instance, 'Normal', 'DeletionStarted', 'Deletion requested: the VM will be deprovisioned before the record is removed');
+      await this.event(
+        instance,
+        'Normal',
+        'DeletionStarted',
+        'Deletion requested: the VM will be deprovisioned before the record is removed',
+      );
       instance = written;
     }
-    const decision = decideDeprovision(instance.status.provisioningJobs, this.now(), this.backoff);
+    const decision = decideDeprovision(
+      instance.status.provisioningJobs,
+      this.now(),
+      this.backoff,
+    );
     switch (decision.action) {
       case 'stopProvision':
         return this.stopProvisionJob(key, instance, decision.job);
       case 'trigger':
-        return this.launch(key, instance, 'deprovision', instance.status.desiredConfigVersion ?? desiredConfigVersion(instance));
+        return this.launch(
+          key,
+          instance,
+          'deprovision',
+          instance.status.desiredConfigVersion ??
+            desiredConfigVersion(instance),
+        );
       case 'poll':
         return this.poll(key, instance, decision.job);
       case 'backoff':
         return { requeueAfterMs: decision.retryInMs };
       case 'removeFinalizer':
-        await this.removeFinalizer(key, instance, decision.reason === 'Succeeded'
-          ? `Deprovision job ${decision.job?.jobID} succeeded; the record is released`
-          : `Deprovision job ${decision.job?.jobID} ended ${decision.job?.state} and does not block deletion; the record is released`);
+        await this.removeFinalizer(
+          key,
+          instance,
+          decision.reason === 'Succeeded'
+            ? `Deprovision job ${decision.job?.jobID} succeeded; the record is released`
+            : `Deprovision job ${decision.job?.jobID} ended ${decision.job?.state} and does not block deletion; the record is released`,
+        );
         return {};
       default:
         return assertNever(decision);
@@ -195,7 +230,13 @@ export class Reconciler {
     switch (result) {
       case 'cancelRequested':
         this.cancelRequested.add(job.jobID);
-        await this.event(instance, 'Normal', 'CancelRequested', `Provision job ${job.jobID} is ${live.state}: asked AAP to cancel it before deprovisioning`, job.jobID);
+        await this.event(
+          instance,
+          'Normal',
+          'CancelRequested',
+          `Provision job ${job.jobID} is ${live.state}: asked AAP to cancel it before deprovisioning`,
+          job.jobID,
+        );
         this.o.tracker.track(key, instance, job);
         return { requeueAfterMs: this.o.pollIntervalMs };
       case 'alreadyFinished':
@@ -225,7 +266,11 @@ export class Reconciler {
     }
   }
 
-  private async removeFinalizer(key: string, instance: ComputeInstance, message: string): Promise<void> {
+  private async removeFinalizer(
+    key: string,
+    instance: ComputeInstance,
+    message: string,
+  ): Promise<void> {
     await this.event(instance, 'Normal', 'FinalizerRemoved', message);
     let current: ComputeInstance | undefined = instance;
     for (let attempt = 0; attempt < 10 && current; attempt++) {
@@ -234,13 +279,18 @@ export class Reconciler {
           ...current,
           metadata: {
             ...current.metadata,
-            finalizers: current.metadata.finalizers.filter(f => f !== this.o.names.finalizer),
+            finalizers: current.metadata.finalizers.filter(
+              f => f !== this.o.names.finalizer,
+            ),
           },
         });
         break;
       } catch (e) {
         if (!isStaleResourceVersionError(e)) throw e;
-        current = await this.o.store.get(instance.metadata.namespace, instance.metadata.name);
+        current = await this.o.store.get(
+          instance.metadata.namespace,
+          instance.metadata.name,
+        );
       }
     }
     this.o.tracker.forgetInstance(key);
@@ -255,7 +305,10 @@ export class Reconciler {
     configVersion: string,
   ): Promise<ReconcileResult> {
     // Re-read uncached: two reconciles on a stale view must not launch two jobs.
-    const stored = await this.o.store.get(instance.metadata.namespace, instance.metadata.name);
+    const stored = await this.o.store.get(
+      instance.metadata.namespace,
+      instance.metadata.name,
+    );
     if (!stored || stored.metadata.uid !== instance.metadata.uid) return {};
     const fresh = this.writer.withPendingJobs(stored);
     if (fresh.metadata.resourceVersion !== instance.metadata.resourceVersion) {
@@ -277,12 +330,24 @@ export class Reconciler {
       } else {
         const trigger = await this.o.provider.triggerDeprovision(payload);
         if (trigger.action === 'skipped') {
-          await this.event(fresh, 'Normal', 'DeprovisionSkipped', trigger.message);
-          await this.removeFinalizer(key, fresh, `Deprovisioning skipped: ${trigger.message}`);
+          await this.event(
+            fresh,
+            'Normal',
+            'DeprovisionSkipped',
+            trigger.message,
+          );
+          await this.removeFinalizer(
+            key,
+            fresh,
+            `Deprovisioning skipped: ${trigger.message}`,
+          );
           return {};
         }
         if (trigger.action === 'waiting') {
-          await this.writeStatus(fresh, s => s, { reason: 'DeprovisionWaiting', message: trigger.message });
+          await this.writeStatus(fresh, s => s, {
+            reason: 'DeprovisionWaiting',
+            message: trigger.message,
+          });
           return { requeueAfterMs: this.o.pollIntervalMs };
         }
         launched = trigger.job;
@@ -301,16 +366,27 @@ export class Reconciler {
       blockDeletionOnFailure: type === 'deprovision',
     };
     // Persist the id before anything else can fail: an id only in memory is a duplicate job waiting to happen.
-    const written = await this.writer.persistLaunchedJob(fresh, job, (current, status) =>
-      this.compose(current, status),
+    const written = await this.writer.persistLaunchedJob(
+      fresh,
+      job,
+      (current, status) => this.compose(current, status),
     );
-    await this.event(written ?? fresh, 'Normal', type === 'provision' ? 'ProvisionJobLaunched' : 'DeprovisionJobLaunched',
-      `Launched AAP ${type} job ${job.jobID} (config version ${configVersion})`, job.jobID);
+    await this.event(
+      written ?? fresh,
+      'Normal',
+      type === 'provision' ? 'ProvisionJobLaunched' : 'DeprovisionJobLaunched',
+      `Launched AAP ${type} job ${job.jobID} (config version ${configVersion})`,
+      job.jobID,
+    );
     if (written) this.o.tracker.track(key, written, job);
     return { requeueAfterMs: this.safetyPollMs() };
   }
 
-  private async poll(key: string, instance: ComputeInstance, job: ProvisioningJob): Promise<ReconcileResult> {
+  private async poll(
+    key: string,
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+  ): Promise<ReconcileResult> {
     this.o.tracker.track(key, instance, job);
     let status: JobStatus;
     try {
@@ -341,7 +417,9 @@ export class Reconciler {
     const restartBefore = pendingRestart(instance);
     const written = await this.writeStatus(instance, s => {
       const jobs = (s.provisioningJobs ?? []).map(j =>
-        j.jobID === job.jobID && j.type === job.type ? { ...j, state: status.state, message: status.message } : j,
+        j.jobID === job.jobID && j.type === job.type
+          ? { ...j, state: status.state, message: status.message }
+          : j,
       );
       const next: ComputeInstanceStatus = { ...s, provisioningJobs: jobs };
       if (
@@ -357,23 +435,32 @@ export class Reconciler {
     if (status.state !== job.state) {
       const terminal = isTerminalJobState(status.state);
       if (terminal) {
-        this.o.tracker.untrack(job.jobID);
+        this.o.tracker.untrack(key, job);
         this.cancelRequested.delete(job.jobID);
       }
       const label = job.type === 'provision' ? 'Provision' : 'Deprovision';
-      const reason = terminal ? `${label}Job${status.state}` : 'JobStateChanged';
+      const reason = terminal
+        ? `${label}Job${status.state}`
+        : 'JobStateChanged';
       await this.event(
         written ?? instance,
         status.state === 'Failed' ? 'Warning' : 'Normal',
         reason,
-        terminal ? `${label} job ${job.jobID} ${status.state.toLowerCase()}: ${status.message}` : `${label} job ${job.jobID} is ${status.state}`,
+        terminal
+          ? `${label} job ${job.jobID} ${status.state.toLowerCase()}: ${status.message}`
+          : `${label} job ${job.jobID} is ${status.state}`,
         job.jobID,
       );
       if (written && restartBefore && !pendingRestart(written)) {
-        await this.event(written, 'Normal', 'RestartApplied', `Restart requested at ${restartBefore} was carried out by job ${job.jobID}`, job.jobID);
+        await this.event(
+          written,
+          'Normal',
+          'RestartApplied',
+          `Restart requested at ${restartBefore} was carried out by job ${job.jobID}`,
+          job.jobID,
+        );
       }
     }
-    void key;
     return written;
   }
 
@@ -391,17 +478,33 @@ export class Reconciler {
       ),
     }));
     if (job.message !== message) {
-      await this.event(instance, 'Warning', 'StatusPollFailed', message, job.jobID);
+      await this.event(
+        instance,
+        'Warning',
+        'StatusPollFailed',
+        message,
+        job.jobID,
+      );
     }
-    const retry = e instanceof RateLimitedError ? e.retryAfterMs : this.o.pollIntervalMs;
+    const retry =
+      e instanceof RateLimitedError ? e.retryAfterMs : this.o.pollIntervalMs;
     return { requeueAfterMs: retry };
   }
 
-  private async launchFailed(instance: ComputeInstance, type: JobType, e: unknown): Promise<ReconcileResult> {
+  private async launchFailed(
+    instance: ComputeInstance,
+    type: JobType,
+    e: unknown,
+  ): Promise<ReconcileResult> {
     const failure = this.classifyLaunchError(type, e);
-    this.o.logger.warn(`ComputeInstance ${keyOf(instance)}: ${failure.message}`);
+    this.o.logger.warn(
+      `ComputeInstance ${keyOf(instance)}: ${failure.message}`,
+    );
     await this.writeStatus(instance, s => s, failure);
-    if (instance.status.conditions?.find(c => c.type === 'ConfigurationApplied')?.message !== failure.message) {
+    if (
+      instance.status.conditions?.find(c => c.type === 'ConfigurationApplied')
+        ?.message !== failure.message
+    ) {
       await this.event(instance, 'Warning', failure.reason, failure.message);
     }
     return { requeueAfterMs: failure.requeueAfterMs };
@@ -410,38 +513,80 @@ export class Reconciler {
   private classifyLaunchError(type: JobType, e: unknown): LaunchError {
     const what = `Could not launch the ${type} job`;
     if (e instanceof RateLimitedError) {
-      return { reason: 'LaunchRateLimited', message: `${what}: AAP is rate limiting (HTTP ${e.status}); retrying in ${Math.ceil(e.retryAfterMs / 1000)} s`, requeueAfterMs: e.retryAfterMs, fatal: false };
+      return {
+        reason: 'LaunchRateLimited',
+        message: `${what}: AAP is rate limiting (HTTP ${e.status}); retrying in ${Math.ceil(e.retryAfterMs / 1000)} s`,
+        requeueAfterMs: e.retryAfterMs,
+        fatal: false,
+      };
     }
     const configRetry = this.o.configErrorRetryMs ?? 60_000;
     if (e instanceof TemplateNotFoundError) {
-      return { reason: 'TemplateNotFound', message: `${what}: ${e.message}`, requeueAfterMs: configRetry, fatal: true };
+      return {
+        reason: 'TemplateNotFound',
+        message: `${what}: ${e.message}`,
+        requeueAfterMs: configRetry,
+        fatal: true,
+      };
     }
     if (e instanceof AuthenticationError) {
-      return { reason: 'AapAuthenticationFailed', message: `${what}: ${e.message}`, requeueAfterMs: configRetry, fatal: true };
+      return {
+        reason: 'AapAuthenticationFailed',
+        message: `${what}: ${e.message}`,
+        requeueAfterMs: configRetry,
+        fatal: true,
+      };
     }
     if (e instanceof ConfigurationError) {
-      return { reason: 'ConfigurationError', message: `${what}: ${e.message}`, requeueAfterMs: configRetry, fatal: true };
+      return {
+        reason: 'ConfigurationError',
+        message: `${what}: ${e.message}`,
+        requeueAfterMs: configRetry,
+        fatal: true,
+      };
     }
     if (e instanceof AapNotFoundError) {
       // The template id was stale (deleted and recreated): the provider dropped its cache entry.
-      return { reason: 'TemplateLookupStale', message: `${what}: ${e.message}; looking the template up again`, requeueAfterMs: Math.min(1000, this.o.pollIntervalMs), fatal: false };
+      return {
+        reason: 'TemplateLookupStale',
+        message: `${what}: ${e.message}; looking the template up again`,
+        requeueAfterMs: Math.min(1000, this.o.pollIntervalMs),
+        fatal: false,
+      };
     }
-    return { reason: 'LaunchFailed', message: `${what}: ${errorMessage(e)}`, requeueAfterMs: this.o.pollIntervalMs * 2, fatal: false };
+    return {
+      reason: 'LaunchFailed',
+      message: `${what}: ${errorMessage(e)}`,
+      requeueAfterMs: this.o.pollIntervalMs * 2,
+      fatal: false,
+    };
   }
 
-  private async addFinalizer(instance: ComputeInstance): Promise<ComputeInstance | undefined> {
+  private async addFinalizer(
+    instance: ComputeInstance,
+  ): Promise<ComputeInstance | undefined> {
     let current: ComputeInstance | undefined = instance;
     for (let attempt = 0; attempt < 10 && current; attempt++) {
       if (current.metadata.deletionTimestamp) return undefined;
-      if (current.metadata.finalizers.includes(this.o.names.finalizer)) return current;
+      if (current.metadata.finalizers.includes(this.o.names.finalizer))
+        return current;
       try {
         return await this.o.store.update({
           ...current,
-          metadata: { ...current.metadata, finalizers: [...current.metadata.finalizers, this.o.names.finalizer] },
+          metadata: {
+            ...current.metadata,
+            finalizers: [
+              ...current.metadata.finalizers,
+              this.o.names.finalizer,
+            ],
+          },
         });
       } catch (e) {
         if (!isStaleResourceVersionError(e)) throw e;
-        current = await this.o.store.get(instance.metadata.namespace, instance.metadata.name);
+        current = await this.o.store.get(
+          instance.metadata.namespace,
+          instance.metadata.name,
+        );
       }
     }
     return current;
@@ -470,7 +615,14 @@ export class Reconciler {
     const nowIso = new Date(this.now()).toISOString();
     let conditions = deriveConditions(next, desired, phase, nowIso);
     if (failure) {
-      conditions = setCondition(conditions, 'ConfigurationApplied', 'False', failure.reason, failure.message, nowIso);
+      conditions = setCondition(
+        conditions,
+        'ConfigurationApplied',
+        'False',
+        failure.reason,
+        failure.message,
+        nowIso,
+      );
     }
     return { ...status, desiredConfigVersion: desired, phase, conditions };
   }
@@ -488,10 +640,17 @@ export class Reconciler {
     jobID?: string,
   ): Promise<void> {
     try {
-      await this.o.recordEvent(instance, { type, reason, message, ...(jobID ? { jobID } : {}) });
+      await this.o.recordEvent(instance, {
+        type,
+        reason,
+        message,
+        ...(jobID ? { jobID } : {}),
+      });
     } catch (e) {
       // Events are for people; a failure to record one must not stop the controller.
-      this.o.logger.warn(`Could not record event ${reason} for ${keyOf(instance)}: ${errorMessage(e)}`);
+      this.o.logger.warn(
+        `Could not record event ${reason} for ${keyOf(instance)}: ${errorMessage(e)}`,
+      );
     }
   }
 }

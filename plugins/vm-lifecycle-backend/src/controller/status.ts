@@ -23,7 +23,9 @@ function isNewer(a: string | undefined, b: string | undefined): boolean {
 /** A restart is pending when spec.restartRequestedAt is newer than the last restart carried out. */
 export function pendingRestart(instance: ComputeInstance): string | undefined {
   const requested = instance.spec.restartRequestedAt;
-  return isNewer(requested, instance.status.lastRestartedAt) ? requested : undefined;
+  return isNewer(requested, instance.status.lastRestartedAt)
+    ? requested
+    : undefined;
 }
 
 /**
@@ -33,7 +35,8 @@ export function pendingRestart(instance: ComputeInstance): string | undefined {
 export function desiredConfigVersion(instance: ComputeInstance): string {
   const spec: ComputeInstanceSpec = { ...instance.spec };
   const lastRestart = instance.status.lastRestartedAt;
-  spec.restartRequestedAt = pendingRestart(instance) ?? lastRestart ?? spec.restartRequestedAt;
+  spec.restartRequestedAt =
+    pendingRestart(instance) ?? lastRestart ?? spec.restartRequestedAt;
   if (spec.restartRequestedAt === undefined) delete spec.restartRequestedAt;
   return computeConfigVersion(spec);
 }
@@ -44,14 +47,19 @@ export function upsertJob(
   job: ProvisioningJob,
   max: number,
 ): ProvisioningJob[] {
-  const others = (jobs ?? []).filter(j => !(j.jobID === job.jobID && j.type === job.type));
+  const others = (jobs ?? []).filter(
+    j => !(j.jobID === job.jobID && j.type === job.type),
+  );
   const all = [...others, job].sort(
     (a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp),
   );
   return all.slice(Math.max(0, all.length - max));
 }
 
-export function phaseFor(instance: ComputeInstance, desiredVersion: string): Phase {
+export function phaseFor(
+  instance: ComputeInstance,
+  desiredVersion: string,
+): Phase {
   if (instance.metadata.deletionTimestamp) return 'Deleting';
   const jobs = instance.status.provisioningJobs;
   const latest = latestJob(jobs, 'provision');
@@ -96,23 +104,30 @@ export function deriveConditions(
   const latest = latestJob(jobs, 'provision');
   let conditions = instance.status.conditions ?? [];
 
-  const applied = latest?.state === 'Succeeded' && latest.configVersion === desiredVersion;
+  const applied =
+    latest?.state === 'Succeeded' && latest.configVersion === desiredVersion;
   conditions = setCondition(
     conditions,
     'ConfigurationApplied',
     applied ? 'True' : 'False',
     appliedReason(applied, latest),
-    latest ? latest.message : 'Waiting for the controller to launch the provision job',
+    latest
+      ? latest.message
+      : 'Waiting for the controller to launch the provision job',
     now,
   );
 
-  const provisioned = jobs.some(j => j.type === 'provision' && j.state === 'Succeeded');
+  const provisioned = jobs.some(
+    j => j.type === 'provision' && j.state === 'Succeeded',
+  );
   conditions = setCondition(
     conditions,
     'Provisioned',
     provisioned ? 'True' : 'False',
     provisioned ? 'ProvisionJobSucceeded' : 'NotProvisioned',
-    provisioned ? 'A provision job has succeeded' : 'No provision job has succeeded yet',
+    provisioned
+      ? 'A provision job has succeeded'
+      : 'No provision job has succeeded yet',
     now,
   );
 
@@ -122,13 +137,18 @@ export function deriveConditions(
     'Ready',
     ready ? 'True' : 'False',
     phase,
-    ready ? 'The VM is running with the desired configuration' : `Phase is ${phase}`,
+    ready
+      ? 'The VM is running with the desired configuration'
+      : `Phase is ${phase}`,
     now,
   );
 
   const restart = pendingRestart(instance);
   if (restart) {
-    const failed = latest && latest.configVersion === desiredVersion && latest.state === 'Failed';
+    const failed =
+      latest &&
+      latest.configVersion === desiredVersion &&
+      latest.state === 'Failed';
     conditions = setCondition(
       conditions,
       'RestartInProgress',
@@ -146,13 +166,30 @@ export function deriveConditions(
       now,
     );
   } else if (conditions.some(c => c.type === 'RestartInProgress')) {
-    conditions = setCondition(conditions, 'RestartInProgress', 'False', 'RestartDone', 'No restart pending', now);
-    conditions = setCondition(conditions, 'RestartFailed', 'False', 'RestartDone', 'The last restart succeeded', now);
+    conditions = setCondition(
+      conditions,
+      'RestartInProgress',
+      'False',
+      'RestartDone',
+      'No restart pending',
+      now,
+    );
+    conditions = setCondition(
+      conditions,
+      'RestartFailed',
+      'False',
+      'RestartDone',
+      'The last restart succeeded',
+      now,
+    );
   }
   return conditions;
 }
 
-function appliedReason(applied: boolean, latest: ProvisioningJob | undefined): string {
+function appliedReason(
+  applied: boolean,
+  latest: ProvisioningJob | undefined,
+): string {
   if (applied) return 'JobSucceeded';
   return latest ? `Job${latest.state}` : 'NoJob';
 }

@@ -8,7 +8,9 @@ import { ComputeInstanceStore } from '../store/types';
 import { canonicalJson } from '@internal/plugin-vm-lifecycle-common';
 import { upsertJob } from './status';
 
-export type StatusMutation = (instance: ComputeInstance) => ComputeInstanceStatus | undefined;
+export type StatusMutation = (
+  instance: ComputeInstance,
+) => ComputeInstanceStatus | undefined;
 
 /**
  * Writes status with optimistic concurrency, re-reading and re-applying the mutation on a
@@ -39,21 +41,31 @@ export class StatusWriter {
         jobs = upsertJob(jobs, job, this.options.maxJobHistory);
       }
     }
-    return { ...instance, status: { ...instance.status, provisioningJobs: jobs } };
+    return {
+      ...instance,
+      status: { ...instance.status, provisioningJobs: jobs },
+    };
   }
 
   /** Persists a freshly launched job before anything else happens. */
   async persistLaunchedJob(
     instance: ComputeInstance,
     job: ProvisioningJob,
-    compose: (instance: ComputeInstance, status: ComputeInstanceStatus) => ComputeInstanceStatus,
+    compose: (
+      instance: ComputeInstance,
+      status: ComputeInstanceStatus,
+    ) => ComputeInstanceStatus,
   ): Promise<ComputeInstance | undefined> {
     const key = keyOf(instance);
     this.unpersisted.set(key, [...(this.unpersisted.get(key) ?? []), job]);
     return this.write(instance, current =>
       compose(current, {
         ...current.status,
-        provisioningJobs: upsertJob(current.status.provisioningJobs, job, this.options.maxJobHistory),
+        provisioningJobs: upsertJob(
+          current.status.provisioningJobs,
+          job,
+          this.options.maxJobHistory,
+        ),
       }),
     );
   }
@@ -67,8 +79,12 @@ export class StatusWriter {
     let lastError: unknown;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (attempt > 0) {
-        const fresh = await this.store.get(instance.metadata.namespace, instance.metadata.name);
-        if (!fresh || fresh.metadata.uid !== instance.metadata.uid) return undefined;
+        const fresh = await this.store.get(
+          instance.metadata.namespace,
+          instance.metadata.name,
+        );
+        if (!fresh || fresh.metadata.uid !== instance.metadata.uid)
+          return undefined;
         stored = fresh;
       }
       // Jobs launched but not yet persisted ride along with every write until one lands.
@@ -93,14 +109,17 @@ export class StatusWriter {
     const pending = this.unpersisted.get(key);
     if (!pending) return;
     const jobs = written.status.provisioningJobs ?? [];
-    const rest = pending.filter(p => !jobs.some(j => j.jobID === p.jobID && j.type === p.type));
+    const rest = pending.filter(
+      p => !jobs.some(j => j.jobID === p.jobID && j.type === p.type),
+    );
     if (rest.length) this.unpersisted.set(key, rest);
     else this.unpersisted.delete(key);
   }
-
 }
 
-export function keyOf(instance: { metadata: { namespace: string; name: string } }): string {
+export function keyOf(instance: {
+  metadata: { namespace: string; name: string };
+}): string {
   return `${instance.metadata.namespace}/${instance.metadata.name}`;
 }
 

@@ -22,7 +22,10 @@ export class WorkQueue {
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
-  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly delayed = new Map<
+    string,
+    { at: number; timer: NodeJS.Timeout }
+  >();
   private readonly failures = new Map<string, number>();
   private readonly idleWaiters: Array<() => void> = [];
   private running = false;
@@ -83,7 +86,11 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    while (this.running && this.active < this.options.workers && this.queue.length > 0) {
+    while (
+      this.running &&
+      this.active < this.options.workers &&
+      this.queue.length > 0
+    ) {
       const key = this.queue.shift()!;
       this.queued.delete(key);
       this.processing.add(key);
@@ -101,7 +108,10 @@ export class WorkQueue {
     } catch (error) {
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
-      const { baseMs, maxMs } = this.options.errorBackoff ?? { baseMs: 500, maxMs: 60_000 };
+      const { baseMs, maxMs } = this.options.errorBackoff ?? {
+        baseMs: 500,
+        maxMs: 60_000,
+      };
       requeueAfterMs = Math.min(maxMs, baseMs * 2 ** Math.min(n - 1, 20));
       this.options.onError?.(key, error, requeueAfterMs);
     } finally {

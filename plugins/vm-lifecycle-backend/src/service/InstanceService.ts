@@ -52,36 +52,56 @@ export class InstanceService {
   /** Validates a request body completely before anything is written. */
   async create(body: unknown, requestedBy: string): Promise<ComputeInstance> {
     const parsed = createInstanceRequestSchema.safeParse(body);
-    if (!parsed.success) throw new InputError(formatValidationError(parsed.error));
+    if (!parsed.success)
+      throw new InputError(formatValidationError(parsed.error));
     const { metadata, spec: partialSpec } = parsed.data;
-    const template = this.o.templates.find(t => t.id === partialSpec.templateID);
+    const template = this.o.templates.find(
+      t => t.id === partialSpec.templateID,
+    );
     if (!template) {
-      const known = this.o.templates.map(t => t.id).join(', ') || 'none configured';
-      throw new InputError(`spec.templateID: unknown template "${partialSpec.templateID}" (available: ${known})`);
+      const known =
+        this.o.templates.map(t => t.id).join(', ') || 'none configured';
+      throw new InputError(
+        `spec.templateID: unknown template "${partialSpec.templateID}" (available: ${known})`,
+      );
     }
     const locked = lockedFieldChanges(template, partialSpec);
     if (locked.length > 0) {
-      throw new InputError(`${locked.join(', ')}: fixed by template "${template.id}" and cannot be changed`);
+      throw new InputError(
+        `${locked.join(', ')}: fixed by template "${template.id}" and cannot be changed`,
+      );
     }
     const applied = safeApplyTemplateDefaults(template, partialSpec);
-    if (!applied.success) throw new InputError(formatValidationError(applied.error));
+    if (!applied.success)
+      throw new InputError(formatValidationError(applied.error));
     const checked = computeInstanceSpecSchema.safeParse(applied.data);
     if (!checked.success) {
-      throw new InputError(`Template "${template.id}" does not yield a valid spec: ${formatValidationError(checked.error)}`);
+      throw new InputError(
+        `Template "${template.id}" does not yield a valid spec: ${formatValidationError(checked.error)}`,
+      );
     }
 
     const annotations = { ...(metadata.annotations ?? {}) };
     if (annotations[this.o.names.requestedByAnnotation] !== undefined) {
-      throw new InputError(`metadata.annotations.${this.o.names.requestedByAnnotation}: set by the portal from the signed-in user, not by the request`);
+      throw new InputError(
+        `metadata.annotations.${this.o.names.requestedByAnnotation}: set by the portal from the signed-in user, not by the request`,
+      );
     }
     const owner = annotations[this.o.names.ownerAnnotation];
     if (owner !== undefined) {
-      annotations[this.o.names.ownerAnnotation] = normalizeEntityRef(owner, `metadata.annotations.${this.o.names.ownerAnnotation}`);
+      annotations[this.o.names.ownerAnnotation] = normalizeEntityRef(
+        owner,
+        `metadata.annotations.${this.o.names.ownerAnnotation}`,
+      );
     }
     annotations[this.o.names.requestedByAnnotation] = requestedBy;
 
     const created = await this.o.store.create({
-      metadata: { name: metadata.name, namespace: metadata.namespace ?? this.o.defaultNamespace, annotations },
+      metadata: {
+        name: metadata.name,
+        namespace: metadata.namespace ?? this.o.defaultNamespace,
+        annotations,
+      },
       spec: checked.data,
     });
     this.o.onWrite?.(created);
@@ -92,33 +112,52 @@ export class InstanceService {
     const options: ListOptions = {};
     if (filter.namespace) options.namespace = filter.namespace;
     if (filter.owner) options.owner = normalizeEntityRef(filter.owner, 'owner');
-    if (filter.requestedBy) options.requestedBy = normalizeEntityRef(filter.requestedBy, 'requestedBy', 'user');
+    if (filter.requestedBy)
+      options.requestedBy = normalizeEntityRef(
+        filter.requestedBy,
+        'requestedBy',
+        'user',
+      );
     return this.o.store.list(options);
   }
 
   async get(namespace: string, name: string): Promise<ComputeInstance> {
     const instance = await this.o.store.get(namespace, name);
-    if (!instance) throw new NotFoundError(`ComputeInstance ${namespace}/${name} not found`);
+    if (!instance)
+      throw new NotFoundError(`ComputeInstance ${namespace}/${name} not found`);
     return instance;
   }
 
   /** JSON merge patch of the mutable fields. */
-  async patch(namespace: string, name: string, body: unknown): Promise<ComputeInstance> {
+  async patch(
+    namespace: string,
+    name: string,
+    body: unknown,
+  ): Promise<ComputeInstance> {
     const immutable = immutableFieldsInPatch(body);
     if (immutable.length > 0) throw new ImmutableFieldError(immutable);
     const parsed = patchInstanceRequestSchema.safeParse(body);
-    if (!parsed.success) throw new InputError(formatValidationError(parsed.error));
+    if (!parsed.success)
+      throw new InputError(formatValidationError(parsed.error));
     const runStrategy = parsed.data.spec?.runStrategy;
-    return this.updateSpec(namespace, name, spec => (runStrategy ? { ...spec, runStrategy } : spec));
+    return this.updateSpec(namespace, name, spec =>
+      runStrategy ? { ...spec, runStrategy } : spec,
+    );
   }
 
   async restart(namespace: string, name: string): Promise<ComputeInstance> {
     const requestedAt = (this.o.now?.() ?? new Date()).toISOString();
-    return this.updateSpec(namespace, name, spec => ({ ...spec, restartRequestedAt: requestedAt }));
+    return this.updateSpec(namespace, name, spec => ({
+      ...spec,
+      restartRequestedAt: requestedAt,
+    }));
   }
 
   /** Starts deletion; idempotent. Returns the object while it is being deleted, undefined once it is gone. */
-  async delete(namespace: string, name: string): Promise<ComputeInstance | undefined> {
+  async delete(
+    namespace: string,
+    name: string,
+  ): Promise<ComputeInstance | undefined> {
     const result = await this.o.store.delete(namespace, name);
     if (result) this.o.onWrite?.(result);
     return result;
@@ -130,12 +169,21 @@ export class InstanceService {
   }
 
   /** The job's output from AAP; only for jobs that belong to this instance. */
-  async jobOutput(namespace: string, name: string, jobID: string): Promise<string> {
+  async jobOutput(
+    namespace: string,
+    name: string,
+    jobID: string,
+  ): Promise<string> {
     const instance = await this.get(namespace, name);
     const job = instance.status.provisioningJobs?.find(j => j.jobID === jobID);
-    if (!job) throw new NotFoundError(`ComputeInstance ${namespace}/${name} has no job ${jobID}`);
+    if (!job)
+      throw new NotFoundError(
+        `ComputeInstance ${namespace}/${name} has no job ${jobID}`,
+      );
     if (!this.o.provider?.getJobOutput) {
-      throw new NotFoundError(`The ${this.o.provider?.name ?? 'configured'} provider keeps no job output`);
+      throw new NotFoundError(
+        `The ${this.o.provider?.name ?? 'configured'} provider keeps no job output`,
+      );
     }
     return this.o.provider.getJobOutput(jobID);
   }
@@ -148,12 +196,17 @@ export class InstanceService {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(namespace, name);
       if (current.metadata.deletionTimestamp) {
-        throw new InputError(`ComputeInstance ${namespace}/${name} is being deleted and can no longer be changed`);
+        throw new InputError(
+          `ComputeInstance ${namespace}/${name} is being deleted and can no longer be changed`,
+        );
       }
       const spec = change(current.spec);
       try {
         const updated = await this.o.store.update({ ...current, spec });
-        if (!updated) throw new NotFoundError(`ComputeInstance ${namespace}/${name} not found`);
+        if (!updated)
+          throw new NotFoundError(
+            `ComputeInstance ${namespace}/${name} not found`,
+          );
         this.o.onWrite?.(updated);
         return updated;
       } catch (e) {
@@ -164,10 +217,18 @@ export class InstanceService {
   }
 }
 
-function normalizeEntityRef(ref: string, field: string, defaultKind?: string): string {
+function normalizeEntityRef(
+  ref: string,
+  field: string,
+  defaultKind?: string,
+): string {
   try {
-    return stringifyEntityRef(parseEntityRef(ref, { defaultKind, defaultNamespace: 'default' }));
+    return stringifyEntityRef(
+      parseEntityRef(ref, { defaultKind, defaultNamespace: 'default' }),
+    );
   } catch {
-    throw new InputError(`${field}: "${ref}" is not an entity ref such as group:default/team-a`);
+    throw new InputError(
+      `${field}: "${ref}" is not an entity ref such as group:default/team-a`,
+    );
   }
 }

@@ -1,4 +1,8 @@
-import { ApiGroupNames, InstanceSignal, SIGNAL_CHANNEL } from '@internal/plugin-vm-lifecycle-common';
+import {
+  ApiGroupNames,
+  InstanceSignal,
+  SIGNAL_CHANNEL,
+} from '@internal/plugin-vm-lifecycle-common';
 import { SignalsService } from '@backstage/plugin-signals-node';
 import { ComputeInstanceStore } from '../store/types';
 
@@ -30,7 +34,11 @@ export function publishInstanceSignals(
       ...(event.type === 'DELETED' ? { deleted: true } : {}),
     };
     void signals
-      .publish({ recipients: { type: 'user', entityRef: recipients }, channel: SIGNAL_CHANNEL, message: { ...message } })
+      .publish({
+        recipients: { type: 'user', entityRef: recipients },
+        channel: SIGNAL_CHANNEL,
+        message: { ...message },
+      })
       .catch(() => undefined);
   });
 }
