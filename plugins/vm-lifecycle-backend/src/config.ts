@@ -1,6 +1,9 @@
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
-import { DEFAULT_API_GROUP, DEFAULT_MAX_JOB_HISTORY } from '@internal/plugin-vm-lifecycle-common';
+import {
+  DEFAULT_API_GROUP,
+  DEFAULT_MAX_JOB_HISTORY,
+} from '@internal/plugin-vm-lifecycle-common';
 import { JobPollingMode } from './controller/jobTracker';
 
 export interface AapProviderConfig {
@@ -28,15 +31,26 @@ export interface VmLifecycleConfig {
   };
 }
 
-function durationMs(config: Config | undefined, key: string, fallbackMs: number): number {
+function durationMs(
+  config: Config | undefined,
+  key: string,
+  fallbackMs: number,
+): number {
   if (!config?.has(key)) return fallbackMs;
   return durationToMilliseconds(readDurationFromConfig(config, { key }));
 }
 
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], key: string, fallback: T): T {
+function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  key: string,
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new Error(`Invalid config ${key}: "${value}"; expected one of ${allowed.join(', ')}`);
+    throw new Error(
+      `Invalid config ${key}: "${value}"; expected one of ${allowed.join(', ')}`,
+    );
   }
   return value as T;
 }
@@ -45,16 +59,33 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
 export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
   const c = root.getOptionalConfig('vmLifecycle');
   const controller = c?.getOptionalConfig('controller');
-  const providerType = oneOf(c?.getOptionalString('provider.type'), ['aap', 'eda'] as const, 'vmLifecycle.provider.type', 'aap');
+  const providerType = oneOf(
+    c?.getOptionalString('provider.type'),
+    ['aap', 'eda'] as const,
+    'vmLifecycle.provider.type',
+    'aap',
+  );
   const aapConfig = c?.getOptionalConfig('provider.aap');
   const workers = controller?.getOptionalNumber('workers') ?? 4;
-  const maxJobHistory = controller?.getOptionalNumber('maxJobHistory') ?? DEFAULT_MAX_JOB_HISTORY;
-  if (!Number.isInteger(workers) || workers < 1) throw new Error('Invalid config vmLifecycle.controller.workers: must be an integer >= 1');
-  if (!Number.isInteger(maxJobHistory) || maxJobHistory < 2) throw new Error('Invalid config vmLifecycle.controller.maxJobHistory: must be an integer >= 2');
+  const maxJobHistory =
+    controller?.getOptionalNumber('maxJobHistory') ?? DEFAULT_MAX_JOB_HISTORY;
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new Error(
+      'Invalid config vmLifecycle.controller.workers: must be an integer >= 1',
+    );
+  if (!Number.isInteger(maxJobHistory) || maxJobHistory < 2)
+    throw new Error(
+      'Invalid config vmLifecycle.controller.maxJobHistory: must be an integer >= 2',
+    );
   return {
     apiGroup: c?.getOptionalString('apiGroup') ?? DEFAULT_API_GROUP,
     defaultNamespace: c?.getOptionalString('defaultNamespace') ?? 'default',
-    storeType: oneOf(c?.getOptionalString('store.type'), ['database', 'kubernetes'] as const, 'vmLifecycle.store.type', 'database'),
+    storeType: oneOf(
+      c?.getOptionalString('store.type'),
+      ['database', 'kubernetes'] as const,
+      'vmLifecycle.store.type',
+      'database',
+    ),
     providerType,
     aap: aapConfig
       ? {
@@ -66,8 +97,12 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
             deprovision: aapConfig.getOptionalString('templates.deprovision'),
           },
           caFile: aapConfig.getOptionalString('caFile'),
-          insecureSkipTlsVerify: aapConfig.getOptionalBoolean('insecureSkipTlsVerify'),
-          timeoutMs: aapConfig.has('timeout') ? durationMs(aapConfig, 'timeout', 30_000) : undefined,
+          insecureSkipTlsVerify: aapConfig.getOptionalBoolean(
+            'insecureSkipTlsVerify',
+          ),
+          timeoutMs: aapConfig.has('timeout')
+            ? durationMs(aapConfig, 'timeout', 30_000)
+            : undefined,
         }
       : undefined,
     controller: {
@@ -76,7 +111,12 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
       workers,
       resyncIntervalMs: durationMs(controller, 'resyncInterval', 5 * 60_000),
       maxJobHistory,
-      jobPolling: oneOf(controller?.getOptionalString('jobPolling'), ['batch', 'perJob'] as const, 'vmLifecycle.controller.jobPolling', 'batch'),
+      jobPolling: oneOf(
+        controller?.getOptionalString('jobPolling'),
+        ['batch', 'perJob'] as const,
+        'vmLifecycle.controller.jobPolling',
+        'batch',
+      ),
     },
   };
 }

@@ -9,15 +9,22 @@ import { PermissionRule } from '@backstage/plugin-permission-node';
 import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
 import { InstanceQuery } from './rules';
 
-type InstanceRule = PermissionRule<ComputeInstance, InstanceQuery, string, PermissionRuleParams>;
+type InstanceRule = PermissionRule<
+  ComputeInstance,
+  InstanceQuery,
+  string,
+  PermissionRuleParams
+>;
 
 function matches(
   criteria: PermissionCriteria<PermissionCondition>,
   instance: ComputeInstance,
   rules: Map<string, InstanceRule>,
 ): boolean {
-  if ('allOf' in criteria) return criteria.allOf.every(c => matches(c, instance, rules));
-  if ('anyOf' in criteria) return criteria.anyOf.some(c => matches(c, instance, rules));
+  if ('allOf' in criteria)
+    return criteria.allOf.every(c => matches(c, instance, rules));
+  if ('anyOf' in criteria)
+    return criteria.anyOf.some(c => matches(c, instance, rules));
   if ('not' in criteria) return !matches(criteria.not, instance, rules);
   const rule = rules.get(criteria.rule);
   if (!rule) throw new Error(`Unknown permission rule ${criteria.rule}`);

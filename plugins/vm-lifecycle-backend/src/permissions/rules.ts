@@ -12,14 +12,24 @@ import {
 import { z } from 'zod/v3';
 
 /** A filter the database store understands: the annotation-derived column must be one of the values. */
-export type InstanceQuery = { property: 'requestedBy' | 'owner'; values: string[] };
+export type InstanceQuery = {
+  property: 'requestedBy' | 'owner';
+  values: string[];
+};
 
-export const vmInstanceResourceRef = createPermissionResourceRef<ComputeInstance, InstanceQuery>().with({
+export const vmInstanceResourceRef = createPermissionResourceRef<
+  ComputeInstance,
+  InstanceQuery
+>().with({
   pluginId: 'vm-lifecycle',
   resourceType: VM_INSTANCE_RESOURCE_TYPE,
 });
 
-const createInstanceRule = makeCreatePermissionRule<ComputeInstance, InstanceQuery, typeof VM_INSTANCE_RESOURCE_TYPE>();
+const createInstanceRule = makeCreatePermissionRule<
+  ComputeInstance,
+  InstanceQuery,
+  typeof VM_INSTANCE_RESOURCE_TYPE
+>();
 
 /** The rules a policy can use to answer instance permissions conditionally. */
 export function createInstanceRules(names: ApiGroupNames) {
@@ -31,15 +41,22 @@ export function createInstanceRules(names: ApiGroupNames) {
       userEntityRef: z.string().describe('The user entity ref of the caller'),
     }),
     apply: (instance, { userEntityRef }) =>
-      instance.metadata.annotations[names.requestedByAnnotation] === userEntityRef,
-    toQuery: ({ userEntityRef }) => ({ property: 'requestedBy', values: [userEntityRef] }),
+      instance.metadata.annotations[names.requestedByAnnotation] ===
+      userEntityRef,
+    toQuery: ({ userEntityRef }) => ({
+      property: 'requestedBy',
+      values: [userEntityRef],
+    }),
   });
   const isOwner = createInstanceRule({
     name: 'IS_OWNER',
-    description: 'Allow members of the entity that owns the instance (its owner annotation is one of the claims)',
+    description:
+      'Allow members of the entity that owns the instance (its owner annotation is one of the claims)',
     resourceType: VM_INSTANCE_RESOURCE_TYPE,
     paramsSchema: z.object({
-      claims: z.array(z.string()).describe('The ownership entity refs of the caller (user and groups)'),
+      claims: z
+        .array(z.string())
+        .describe('The ownership entity refs of the caller (user and groups)'),
     }),
     apply: (instance, { claims }) => {
       const owner = instance.metadata.annotations[names.ownerAnnotation];
@@ -51,8 +68,10 @@ export function createInstanceRules(names: ApiGroupNames) {
 }
 
 /** Condition factories for permission policies (the rule names do not depend on the API group). */
-export const { conditions: vmInstanceConditions, createConditionalDecision: createVmInstanceConditionalDecision } =
-  createConditionExports({
-    resourceRef: vmInstanceResourceRef,
-    rules: createInstanceRules(apiGroupNames()),
-  });
+export const {
+  conditions: vmInstanceConditions,
+  createConditionalDecision: createVmInstanceConditionalDecision,
+} = createConditionExports({
+  resourceRef: vmInstanceResourceRef,
+  rules: createInstanceRules(apiGroupNames()),
+});
