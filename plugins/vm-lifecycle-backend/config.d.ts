@@ -47,6 +47,41 @@ export interface Config {
       /** Where ComputeInstances live: the Backstage database (default) or Kubernetes custom resources. */
       type?: 'database' | 'kubernetes';
     };
+    /** Cluster mode (store.type: kubernetes). See docs/cluster-mode.md. */
+    kubernetes?: {
+      /** auto (default): in-cluster service account when KUBERNETES_SERVICE_HOST is set, else kubeconfig. */
+      connection?: 'auto' | 'inCluster' | 'kubeconfig' | 'backstage';
+      /** Default $KUBECONFIG, then ~/.kube/config. */
+      kubeconfigPath?: string;
+      /** Default: the kubeconfig's current context. */
+      context?: string;
+      /** For `backstage`: a cluster of kubernetes.clusterLocatorMethods (type config, authProvider serviceAccount); default the first. */
+      clusterName?: string;
+      /** Namespaces to manage and watch; default all namespaces. */
+      namespaces?: string[];
+      leaderElection?: {
+        /** Default true. */
+        enabled?: boolean;
+        /** Default vm-lifecycle-controller. */
+        leaseName?: string;
+        /** Default $POD_NAMESPACE / the service account's namespace in a pod, else "default". */
+        leaseNamespace?: string;
+        /** Default 15 s. */
+        leaseDuration?: HumanDuration | string;
+        /** Default 2/3 of leaseDuration. */
+        renewDeadline?: HumanDuration | string;
+        /** Default 2 s. */
+        retryPeriod?: HumanDuration | string;
+        /** Default $POD_NAME, else hostname + random suffix. */
+        identity?: string;
+      };
+      /** Phase and IP from KubeVirt VMs/VMIs labelled <group>/computeinstance=<name>. auto (default): when the cluster serves kubevirt.io. */
+      kubevirt?: 'auto' | 'enabled' | 'disabled' | boolean;
+      events?: {
+        /** Default 1000. */
+        maxPerInstance?: number;
+      };
+    };
     provider?: {
       /** How provisioning is driven: AAP job templates over the REST API (default) or EDA event streams. */
       type?: 'aap' | 'eda';

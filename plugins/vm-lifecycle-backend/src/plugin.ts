@@ -17,12 +17,16 @@ import {
 } from './permissions/rules';
 import { ProvisioningProvider } from './providers/types';
 import { createRouter } from './router/createRouter';
-import { createEdaCallbackRouter, EDA_CALLBACK_PATH } from './router/edaCallbackRouter';
+import {
+  createEdaCallbackRouter,
+  EDA_CALLBACK_PATH,
+} from './router/edaCallbackRouter';
 import { createProvider } from './service/createProvider';
 import { InstanceService } from './service/InstanceService';
 import { publishInstanceSignals } from './service/publishSignals';
 import { readTemplates } from './service/readTemplates';
 import { DatabaseStore } from './store/DatabaseStore';
+import { createClusterComponents } from './cluster';
 
 /**
  * The vm-lifecycle backend plugin: the ComputeInstance controller and its REST API.
@@ -52,20 +56,47 @@ export const vmLifecyclePlugin = createBackendPlugin({
         const adminGroups =
           config.getOptionalStringArray('vmLifecycle.adminGroups') ?? [];
         const names = apiGroupNames(settings.apiGroup);
-        const knex = await database.getClient();
-        const skipMigrations = database.migrations?.skip ?? false;
-        const store = await DatabaseStore.create({
-          knex,
-          apiGroup: settings.apiGroup,
-          skipMigrations,
+        const backing = await openStores();
+        const { store, events } = backing;
+
+        async function openStores() {
+          if (settings.storeType === 'kubernetes') {
+            // Cluster mode: ComputeInstance custom resources, Kubernetes Events, a Lease.
+            const cluster = await createClusterComponents({
+              config,
+              logger,
+              apiGroup: settings.apiGroup,
+            });
+            logger.info(
+              `Cluster mode: ComputeInstances on ${cluster.settings.server}${cluster.settings.kubevirtActive ? ' (KubeVirt status on)' : ''}`,
+            );
+            return { ...cluster, close: () => cluster.close() };
+          }
+          const knex = await database.getClient();
+          const skipMigrations = database.migrations?.skip ?? false;
+          return {
+            store: await DatabaseStore.create({
+              knex,
+              apiGroup: settings.apiGroup,
+              skipMigrations,
+              logger,
+            }),
+            events: await DatabaseEventStore.create({
+              knex,
+              skipMigrations: true,
+            }),
+            leaderElector: new DatabaseLeaderElector({ knex, logger }),
+            close: async () => {},
+          };
+        }
+
+        const configured = createProvider({
+          settings,
+          rootConfig: config,
+          store,
+          names,
           logger,
         });
-        const events = await DatabaseEventStore.create({
-          knex,
-          skipMigrations: true,
-        });
-
-        const configured = createProvider({ settings, rootConfig: config, store, names, logger });
         const provider: ProvisioningProvider | undefined = configured?.provider;
         let controller: Controller | undefined;
         if (provider && settings.controller.enabled) {
@@ -80,11 +111,10 @@ export const vmLifecyclePlugin = createBackendPlugin({
             resyncIntervalMs: settings.controller.resyncIntervalMs,
             maxJobHistory: settings.controller.maxJobHistory,
             jobPolling: settings.controller.jobPolling,
-            leaderElector: new DatabaseLeaderElector({ knex, logger }),
+            leaderElector: backing.leaderElector,
           });
           controller = ctl;
           lifecycle.addStartupHook(() => ctl.start());
-          lifecycle.addShutdownHook(() => ctl.stop());
         } else {
           logger.warn(
             provider
@@ -99,7 +129,12 @@ export const vmLifecyclePlugin = createBackendPlugin({
           names,
           adminGroups,
         );
-        lifecycle.addShutdownHook(() => unwatch());
+        // One hook, in order: the controller stops before the stores it uses close.
+        lifecycle.addShutdownHook(async () => {
+          await controller?.stop();
+          unwatch();
+          await backing.close();
+        });
 
         const rules = createInstanceRules(names);
         deps.permissionsRegistry.addResourceType({
@@ -134,7 +169,10 @@ export const vmLifecyclePlugin = createBackendPlugin({
             onWrite: instance => controller?.enqueue(instance),
           }),
         );
-        httpRouter.addAuthPolicy({ path: EDA_CALLBACK_PATH, allow: 'unauthenticated' });
+        httpRouter.addAuthPolicy({
+          path: EDA_CALLBACK_PATH,
+          allow: 'unauthenticated',
+        });
         httpRouter.use(
           await createRouter({
             logger,

@@ -55,8 +55,10 @@ export const aapSimulatorPlugin = createBackendPlugin({
  */
 function edaOptions(config: Config) {
   const eda = config.getOptionalConfig('vmLifecycle.provider.eda');
-  if (config.getOptionalString('vmLifecycle.provider.type') !== 'eda' || !eda) return {};
-  const streamUuid = (url: string) => url.match(/external_event_stream\/([^/]+)\/post/)?.[1];
+  if (config.getOptionalString('vmLifecycle.provider.type') !== 'eda' || !eda)
+    return {};
+  const streamUuid = (url: string) =>
+    url.match(/external_event_stream\/([^/]+)\/post/)?.[1];
   const token = eda.getOptionalString('auth.token');
   const secret = eda.getOptionalString('auth.secret');
   const streams = (['provision', 'deprovision'] as const).flatMap(action => {

@@ -52,13 +52,21 @@ export function createProvider(options: {
   }
 
   if (settings.providerType === 'eda' && !eda) {
-    throw new Error('vmLifecycle.provider.type is "eda" but vmLifecycle.provider.eda is not configured (provisionUrl, deprovisionUrl, auth)');
+    throw new Error(
+      'vmLifecycle.provider.type is "eda" but vmLifecycle.provider.eda is not configured (provisionUrl, deprovisionUrl, auth)',
+    );
   }
   if (settings.providerType === 'aap' && !aap) {
     return undefined;
   }
   return {
-    provider: createRoutingProvider({ launch: settings.providerType, store, names, aap, eda }),
+    provider: createRoutingProvider({
+      launch: settings.providerType,
+      store,
+      names,
+      aap,
+      eda,
+    }),
     edaCallbackToken: edaSettings?.callbackToken,
   };
 }

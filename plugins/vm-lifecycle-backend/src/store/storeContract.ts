@@ -790,7 +790,11 @@ export function runStoreContractTests(
           await store.updateStatus({ ...obj, status: { phase: 'Starting' } }),
         );
         obj = note(
-          await store.update({ ...obj, spec: { ...obj.spec, cores: 4 } }),
+          // runStrategy: the one spec field a cluster's CRD lets change after creation.
+          await store.update({
+            ...obj,
+            spec: { ...obj.spec, runStrategy: 'Halted' },
+          }),
         );
         obj = note(
           await store.updateStatus({ ...obj, status: { phase: 'Running' } }),

@@ -1,0 +1,331 @@
+import {
+  CompiledSchema,
+  Schema,
+  computeInstanceCrd,
+} from '@internal/kube-test-apiserver';
+import {
+  CONDITION_STATUSES,
+  IMAGE_SOURCE_TYPES,
+  JOB_STATES,
+  JOB_TYPES,
+  PHASES,
+  RUN_STRATEGIES,
+  computeInstanceSpecSchema,
+  computeInstanceSpecShape,
+  computeInstanceStatusSchema,
+} from '@internal/plugin-vm-lifecycle-common';
+
+/*
+ * The CRD in deploy/ and the portal's zod schemas describe the same resource twice (the API server
+ * cannot run zod, the browser cannot run CEL). This test keeps them in agreement: the same specs and
+ * statuses go through both, and both must accept or both refuse. The few rules only one side can
+ * express are listed as known differences, so a new drift fails here.
+ */
+
+const crd = computeInstanceCrd();
+const root = crd.spec.versions[0].schema!.openAPIV3Schema!;
+const specSchema = root.properties!.spec;
+const statusSchema = root.properties!.status;
+const crdSchema = new CompiledSchema(root);
+
+const baseSpec = {
+  templateID: 'osac.templates.ocp_virt_vm',
+  image: {
+    sourceType: 'registry',
+    sourceRef: 'quay.io/containerdisks/fedora:latest',
+  },
+  cores: 2,
+  memoryGiB: 4,
+  bootDisk: { sizeGiB: 20 },
+  runStrategy: 'Always',
+};
+
+/** What the API server says about an object with this spec/status, in Strict field validation. */
+function crdAccepts(part: 'spec' | 'status', value: unknown): boolean {
+  const object: Record<string, unknown> = JSON.parse(
+    JSON.stringify({
+      apiVersion: 'osac.openshift.io/v1alpha1',
+      kind: 'ComputeInstance',
+      metadata: { name: 'vm-1', namespace: 'team-a' },
+      spec: part === 'spec' ? value : baseSpec,
+      ...(part === 'status' ? { status: value } : {}),
+    }),
+  );
+  const unknownFields = crdSchema.prune(object);
+  return unknownFields.length === 0 && crdSchema.validate(object).length === 0;
+}
+
+const fullSpec = {
+  ...baseSpec,
+  templateParameters: '{"env":"dev"}',
+  guestOSFamily: 'windows',
+  additionalDisks: [{ sizeGiB: 10 }],
+  sshKey: 'ssh-ed25519 AAAA user@host',
+  userDataSecretRef: { name: 'cloud-init' },
+  restartRequestedAt: '2024-05-01T12:00:00.123+02:00',
+};
+
+const without = (key: string) => {
+  const { [key]: _gone, ...rest } = baseSpec as Record<string, unknown>;
+  return rest;
+};
+
+const specCases: Array<[string, unknown]> = [
+  ['the required fields only', baseSpec],
+  ['every field', fullSpec],
+  ['cores 1 and memory 1', { ...baseSpec, cores: 1, memoryGiB: 1 }],
+  ['cores 128', { ...baseSpec, cores: 128 }],
+  ['templateID _x', { ...baseSpec, templateID: '_x' }],
+  ['templateID A.b_9', { ...baseSpec, templateID: 'A.b_9' }],
+  ['no additional disks', { ...baseSpec, additionalDisks: [] }],
+  ['runStrategy Halted', { ...baseSpec, runStrategy: 'Halted' }],
+  [
+    'restartRequestedAt in lower case Z',
+    { ...baseSpec, restartRequestedAt: '2024-05-01t12:00:00z' },
+  ],
+  ...[
+    'templateID',
+    'image',
+    'cores',
+    'memoryGiB',
+    'bootDisk',
+    'runStrategy',
+  ].map((key): [string, unknown] => [`no ${key}`, without(key)]),
+  ['cores 0', { ...baseSpec, cores: 0 }],
+  ['cores 129', { ...baseSpec, cores: 129 }],
+  ['cores 1.5', { ...baseSpec, cores: 1.5 }],
+  ['cores "2"', { ...baseSpec, cores: '2' }],
+  ['memoryGiB 0', { ...baseSpec, memoryGiB: 0 }],
+  ['bootDisk size 0', { ...baseSpec, bootDisk: { sizeGiB: 0 } }],
+  ['bootDisk without size', { ...baseSpec, bootDisk: {} }],
+  [
+    'an additional disk of size 0',
+    { ...baseSpec, additionalDisks: [{ sizeGiB: 0 }] },
+  ],
+  ['an additional disk without size', { ...baseSpec, additionalDisks: [{}] }],
+  ['templateID 9lives', { ...baseSpec, templateID: '9lives' }],
+  ['templateID has-dash', { ...baseSpec, templateID: 'has-dash' }],
+  ['templateID empty', { ...baseSpec, templateID: '' }],
+  [
+    'image.sourceType docker',
+    { ...baseSpec, image: { ...baseSpec.image, sourceType: 'docker' } },
+  ],
+  [
+    'image.sourceRef empty',
+    { ...baseSpec, image: { ...baseSpec.image, sourceRef: '' } },
+  ],
+  [
+    'image without sourceRef',
+    { ...baseSpec, image: { sourceType: 'registry' } },
+  ],
+  ['runStrategy Sometimes', { ...baseSpec, runStrategy: 'Sometimes' }],
+  ['runStrategy always (case)', { ...baseSpec, runStrategy: 'always' }],
+  [
+    'restartRequestedAt yesterday',
+    { ...baseSpec, restartRequestedAt: 'yesterday' },
+  ],
+  [
+    'restartRequestedAt in month 13',
+    { ...baseSpec, restartRequestedAt: '2024-13-01T00:00:00Z' },
+  ],
+  [
+    'restartRequestedAt on 2023-02-29',
+    { ...baseSpec, restartRequestedAt: '2023-02-29T00:00:00Z' },
+  ],
+  ['an unknown field', { ...baseSpec, colour: 'blue' }],
+  [
+    'an unknown image field',
+    { ...baseSpec, image: { ...baseSpec.image, tag: 'x' } },
+  ],
+  [
+    'userDataSecretRef with an empty name',
+    { ...baseSpec, userDataSecretRef: { name: '' } },
+  ],
+  ['userDataSecretRef without name', { ...baseSpec, userDataSecretRef: {} }],
+  ['sshKey a number', { ...baseSpec, sshKey: 5 }],
+  ['templateParameters a number', { ...baseSpec, templateParameters: 5 }],
+  [
+    'guestOSFamily an object',
+    { ...baseSpec, guestOSFamily: { name: 'linux' } },
+  ],
+];
+
+/**
+ * Rules zod enforces and the CRD cannot: CEL in the apiserver has no JSON parser, and Kubernetes'
+ * `date-time` format also accepts a time without zone. The portal refuses these before they reach
+ * the cluster; a client writing the custom resource directly can store them.
+ */
+const zodOnlySpecCases: Array<[string, unknown]> = [
+  [
+    'templateParameters not holding a JSON object',
+    { ...baseSpec, templateParameters: '[1]' },
+  ],
+  [
+    'templateParameters not JSON',
+    { ...baseSpec, templateParameters: 'not json' },
+  ],
+  [
+    'restartRequestedAt without a zone',
+    { ...baseSpec, restartRequestedAt: '2024-05-01T12:00:00' },
+  ],
+];
+
+const job = (overrides: Record<string, unknown> = {}) => ({
+  jobID: '42',
+  type: 'provision',
+  timestamp: '2025-06-01T10:00:00Z',
+  state: 'Running',
+  message: 'running',
+  configVersion: 'abc123',
+  blockDeletionOnFailure: false,
+  ...overrides,
+});
+
+const condition = (overrides: Record<string, unknown> = {}) => ({
+  type: 'Ready',
+  status: 'True',
+  reason: 'Running',
+  message: 'ok',
+  lastTransitionTime: '2025-06-01T10:00:00.123Z',
+  ...overrides,
+});
+
+const statusCases: Array<[string, unknown]> = [
+  ['an empty status', {}],
+  ...PHASES.map((phase): [string, unknown] => [`phase ${phase}`, { phase }]),
+  ...JOB_STATES.map((state): [string, unknown] => [
+    `a ${state} job`,
+    { provisioningJobs: [job({ state })] },
+  ]),
+  [
+    'every job state at once',
+    {
+      provisioningJobs: JOB_STATES.map((state, i) =>
+        job({ state, jobID: String(i) }),
+      ),
+    },
+  ],
+  [
+    'a deprovision job that blocks deletion',
+    {
+      provisioningJobs: [
+        job({ type: 'deprovision', blockDeletionOnFailure: true }),
+      ],
+    },
+  ],
+  [
+    'everything',
+    {
+      phase: 'Running',
+      conditions: [
+        condition({ observedGeneration: 3 }),
+        condition({ type: 'Provisioned', reason: '', message: '' }),
+      ],
+      desiredConfigVersion: 'abc123',
+      lastRestartedAt: '2025-06-01T10:00:00+02:00',
+      ipAddress: '10.0.0.7',
+      provisioningJobs: [job()],
+    },
+  ],
+  [
+    'a condition type of another controller',
+    { conditions: [condition({ type: 'SomethingElse' })] },
+  ],
+  ['phase Exploding', { phase: 'Exploding' }],
+  ['job state Exploded', { provisioningJobs: [job({ state: 'Exploded' })] }],
+  [
+    'job state in lower case',
+    { provisioningJobs: [job({ state: 'canceled' })] },
+  ],
+  ['job type restart', { provisioningJobs: [job({ type: 'restart' })] }],
+  ['an empty jobID', { provisioningJobs: [job({ jobID: '' })] }],
+  ['a numeric jobID', { provisioningJobs: [job({ jobID: 42 })] }],
+  [
+    'a job without blockDeletionOnFailure',
+    { provisioningJobs: [job({ blockDeletionOnFailure: undefined })] },
+  ],
+  [
+    'a job without message',
+    { provisioningJobs: [job({ message: undefined })] },
+  ],
+  [
+    'a job timestamp yesterday',
+    { provisioningJobs: [job({ timestamp: 'yesterday' })] },
+  ],
+  ['an unknown job field', { provisioningJobs: [job({ extra: 1 })] }],
+  ['provisioningJobs an object', { provisioningJobs: {} }],
+  ['condition status Maybe', { conditions: [condition({ status: 'Maybe' })] }],
+  ['an empty condition type', { conditions: [condition({ type: '' })] }],
+  [
+    'a condition without lastTransitionTime',
+    { conditions: [condition({ lastTransitionTime: undefined })] },
+  ],
+  [
+    'a negative observedGeneration',
+    { conditions: [condition({ observedGeneration: -1 })] },
+  ],
+  ['ipAddress a number', { ipAddress: 10 }],
+  ['lastRestartedAt not a time', { lastRestartedAt: 'later' }],
+  ['an unknown status field', { colour: 'blue' }],
+];
+
+describe('CRD schema (deploy/crd.yaml) and zod schemas (vm-lifecycle-common) agree', () => {
+  it.each(specCases)('spec with %s', (_what, spec) => {
+    const zod = computeInstanceSpecSchema.safeParse(spec).success;
+    expect({ crd: crdAccepts('spec', spec), zod }).toEqual({ crd: zod, zod });
+  });
+
+  it.each(statusCases)('status with %s', (_what, status) => {
+    const zod = computeInstanceStatusSchema.safeParse(status).success;
+    expect({ crd: crdAccepts('status', status), zod }).toEqual({
+      crd: zod,
+      zod,
+    });
+  });
+
+  it.each(zodOnlySpecCases)(
+    'known difference: only zod refuses a spec with %s',
+    (_what, spec) => {
+      expect(computeInstanceSpecSchema.safeParse(spec).success).toBe(false);
+      expect(crdAccepts('spec', spec)).toBe(true);
+    },
+  );
+
+  it('uses the same enums', () => {
+    const props = (s: Schema | undefined) => s!.properties!;
+    const jobItem = props(statusSchema).provisioningJobs.items!;
+    expect(props(jobItem).state.enum).toEqual([...JOB_STATES]);
+    expect(props(jobItem).type.enum).toEqual([...JOB_TYPES]);
+    expect(props(statusSchema).phase.enum).toEqual([...PHASES]);
+    expect(props(props(statusSchema).conditions.items).status.enum).toEqual([
+      ...CONDITION_STATUSES,
+    ]);
+    expect(props(specSchema).runStrategy.enum).toEqual([...RUN_STRATEGIES]);
+    expect(props(props(specSchema).image).sourceType.enum).toEqual([
+      ...IMAGE_SOURCE_TYPES,
+    ]);
+  });
+
+  it('has the same fields, and requires the same ones', () => {
+    const shape = computeInstanceSpecShape as Record<
+      string,
+      { isOptional(): boolean }
+    >;
+    expect(Object.keys(specSchema.properties!).sort()).toEqual(
+      Object.keys(shape).sort(),
+    );
+    expect([...specSchema.required!].sort()).toEqual(
+      Object.keys(shape)
+        .filter(k => !shape[k].isOptional())
+        .sort(),
+    );
+    const statusShape = (
+      computeInstanceStatusSchema as unknown as {
+        shape: Record<string, unknown>;
+      }
+    ).shape;
+    expect(Object.keys(statusSchema.properties!).sort()).toEqual(
+      Object.keys(statusShape).sort(),
+    );
+  });
+});

@@ -1,0 +1,127 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { createAapSimulator } from '@internal/aap-simulator';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { vmLifecyclePlugin } from '../plugin';
+import { startKubeTestCluster } from './__testUtils__/kubeTestCluster';
+
+jest.setTimeout(60_000);
+
+/*
+ * The plugin as a cluster operator would run it: vmLifecycle.store.type kubernetes with a kubeconfig
+ * file. Requests through the REST API become ComputeInstance custom resources that the controller
+ * provisions and deletes.
+ */
+describe('vm-lifecycle plugin in cluster mode', () => {
+  it('serves the API on ComputeInstance custom resources: create -> Running, delete -> CR gone', async () => {
+    const { server } = await startKubeTestCluster({});
+    const sim = createAapSimulator({
+      token: 't',
+      durations: { provisionMs: 400, deprovisionMs: 150 },
+      queueDelayMs: 10,
+    });
+    const { url } = await sim.listen(0, '127.0.0.1');
+    const dir = await mkdtemp(join(tmpdir(), 'kubeconfig-'));
+    const kubeconfigPath = join(dir, 'config');
+    await writeFile(kubeconfigPath, server.kubeconfigYaml());
+    const backend = await startTestBackend({
+      features: [
+        vmLifecyclePlugin,
+        mockServices.rootConfig.factory({
+          data: {
+            vmLifecycle: {
+              store: { type: 'kubernetes' },
+              kubernetes: {
+                connection: 'kubeconfig',
+                kubeconfigPath,
+                kubevirt: 'disabled',
+                leaderElection: {
+                  leaseDuration: { seconds: 2 },
+                  retryPeriod: { milliseconds: 200 },
+                },
+              },
+              provider: { aap: { baseUrl: `${url}/api/v2`, token: 't' } },
+              controller: { pollInterval: { milliseconds: 100 } },
+              templates: [
+                {
+                  id: 'small',
+                  title: 'Small',
+                  defaults: {
+                    image: {
+                      sourceType: 'registry',
+                      sourceRef: 'quay.io/containerdisks/fedora:latest',
+                    },
+                    cores: 1,
+                    memoryGiB: 1,
+                    bootDisk: { sizeGiB: 10 },
+                    runStrategy: 'Always',
+                  },
+                },
+              ],
+            },
+          },
+        }),
+      ],
+    });
+    const api = (method: 'get' | 'post' | 'delete', path: string) =>
+      request(backend.server)
+        [method](`/api/vm-lifecycle${path}`)
+        .set('Authorization', mockCredentials.user.header());
+    const kube = async (path: string) =>
+      fetch(`${server.url}${path}`).then(r => ({
+        status: r.status,
+        body: r.status === 200 ? r.json() : undefined,
+      }));
+    const crPath =
+      '/apis/osac.openshift.io/v1alpha1/namespaces/default/computeinstances/cluster-vm';
+    const until = async (what: string, probe: () => Promise<boolean>) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await probe())) {
+        if (Date.now() > deadline)
+          throw new Error(`Timed out waiting for ${what}`);
+        await new Promise(r => setTimeout(r, 50));
+      }
+    };
+    try {
+      expect((await api('get', '/settings')).body.store).toBe('kubernetes');
+      const created = await api('post', '/instances').send({
+        metadata: { name: 'cluster-vm' },
+        spec: { templateID: 'small' },
+      });
+      expect(created.status).toBe(201);
+      expect((await kube(crPath)).status).toBe(200);
+      await until(
+        'Running',
+        async () =>
+          (await api('get', '/instances/default/cluster-vm')).body.status
+            ?.phase === 'Running',
+      );
+      const cr = await (await kube(crPath)).body;
+      expect(cr.metadata.finalizers).toContain(
+        'osac.openshift.io/computeinstance',
+      );
+      expect(cr.status.provisioningJobs).toEqual([
+        expect.objectContaining({ type: 'provision', state: 'Succeeded' }),
+      ]);
+      expect(
+        (await api('delete', '/instances/default/cluster-vm')).status,
+      ).toBe(202);
+      await until('CR gone', async () => (await kube(crPath)).status === 404);
+      expect(
+        sim.jobs().filter(j => j.template.includes('delete')),
+      ).toHaveLength(1);
+      expect(sim.vms()).toEqual([]);
+    } finally {
+      await backend.stop();
+      await sim.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
