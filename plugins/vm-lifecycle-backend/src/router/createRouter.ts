@@ -62,17 +62,25 @@ const errorTranslator: ErrorRequestHandler = (error, req, res, next) => {
   }
   const parserError = error as { type?: string; message?: string };
   if (parserError?.type === 'entity.too.large') {
-    next(new InputError(`request body: larger than the ${MAX_BODY_BYTES / 1024} KiB limit`));
+    next(
+      new InputError(
+        `request body: larger than the ${MAX_BODY_BYTES / 1024} KiB limit`,
+      ),
+    );
     return;
   }
   if (parserError?.type === 'entity.parse.failed') {
-    next(new InputError(`request body: malformed JSON (${parserError.message})`));
+    next(
+      new InputError(`request body: malformed JSON (${parserError.message})`),
+    );
     return;
   }
   next(error);
 };
 
-export async function createRouter(options: RouterOptions): Promise<express.Router> {
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
   const router = Router();
 
   router.get('/health', (_req, res) => {
@@ -93,7 +101,12 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     meta: Record<string, string>,
     fn: () => Promise<T>,
   ): Promise<T> {
-    const event = await auditor!.createEvent({ eventId, request: req, severityLevel: 'medium', meta });
+    const event = await auditor!.createEvent({
+      eventId,
+      request: req,
+      severityLevel: 'medium',
+      meta,
+    });
     try {
       const result = await fn();
       await event.success({ meta });
@@ -104,15 +117,29 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     }
   }
 
-  async function authorizeBasic(credentials: BackstageCredentials, permission: BasicPermission) {
-    const [decision] = await permissions!.authorize([{ permission }], { credentials });
+  async function authorizeBasic(
+    credentials: BackstageCredentials,
+    permission: BasicPermission,
+  ) {
+    const [decision] = await permissions!.authorize([{ permission }], {
+      credentials,
+    });
     if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`You are not allowed to ${permission.attributes.action ?? 'use'} virtual machines (${permission.name})`);
+      throw new NotAllowedError(
+        `You are not allowed to ${permission.attributes.action ?? 'use'} virtual machines (${permission.name})`,
+      );
     }
   }
 
-  async function authorizeInstance(credentials: BackstageCredentials, permission: InstancePermission, instance: ComputeInstance) {
-    const [decision] = await permissions!.authorizeConditional([{ permission }], { credentials });
+  async function authorizeInstance(
+    credentials: BackstageCredentials,
+    permission: InstancePermission,
+    instance: ComputeInstance,
+  ) {
+    const [decision] = await permissions!.authorizeConditional(
+      [{ permission }],
+      { credentials },
+    );
     if (!decisionPredicate(decision, ruleList)(instance)) {
       throw new NotAllowedError(
         `You are not allowed to ${permission.attributes.action} ComputeInstance ${instance.metadata.namespace}/${instance.metadata.name}: it was requested by someone else and is not owned by a group you belong to`,
@@ -122,13 +149,24 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   /** Loads an instance and checks the permission; a denial is audited too. */
   async function loadAuthorized(req: Request, permission: InstancePermission) {
-    const credentials = await httpAuth!.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth!.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const instance = await service!.get(req.params.namespace, req.params.name);
     try {
       await authorizeInstance(credentials, permission, instance);
     } catch (e) {
       if (e instanceof NotAllowedError) {
-        const event = await auditor!.createEvent({ eventId: 'instance-access-denied', request: req, severityLevel: 'high', meta: { namespace: instance.metadata.namespace, name: instance.metadata.name, permission: permission.name } });
+        const event = await auditor!.createEvent({
+          eventId: 'instance-access-denied',
+          request: req,
+          severityLevel: 'high',
+          meta: {
+            namespace: instance.metadata.namespace,
+            name: instance.metadata.name,
+            permission: permission.name,
+          },
+        });
         await event.fail({ error: e });
       }
       throw e;
@@ -147,8 +185,13 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/instances', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
-    const [decision] = await permissions.authorizeConditional([{ permission: vmInstanceReadPermission }], { credentials });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: vmInstanceReadPermission }],
+      { credentials },
+    );
     const allowed = decisionPredicate(decision, ruleList);
     const items = await service.list({
       namespace: queryString(req, 'namespace'),
@@ -160,7 +203,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.post('/instances', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const name = typeof req.body?.metadata?.name === 'string' ? req.body.metadata.name : '';
+    const name =
+      typeof req.body?.metadata?.name === 'string'
+        ? req.body.metadata.name
+        : '';
     const created = await audit(req, 'instance-create', { name }, async () => {
       await authorizeBasic(credentials, vmInstanceCreatePermission);
       return service.create(req.body, credentials.principal.userEntityRef);
@@ -175,43 +221,78 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.patch('/instances/:namespace/:name', async (req, res) => {
     const { namespace, name } = req.params;
-    const updated = await audit(req, 'instance-patch', { namespace, name }, async () => {
-      await loadAuthorized(req, vmInstanceUpdatePermission);
-      return service.patch(namespace, name, req.body);
-    });
+    const updated = await audit(
+      req,
+      'instance-patch',
+      { namespace, name },
+      async () => {
+        await loadAuthorized(req, vmInstanceUpdatePermission);
+        return service.patch(namespace, name, req.body);
+      },
+    );
     res.json(updated);
   });
 
   router.post('/instances/:namespace/:name/restart', async (req, res) => {
     const { namespace, name } = req.params;
-    const updated = await audit(req, 'instance-restart', { namespace, name }, async () => {
-      await loadAuthorized(req, vmInstanceUpdatePermission);
-      return service.restart(namespace, name);
-    });
+    const updated = await audit(
+      req,
+      'instance-restart',
+      { namespace, name },
+      async () => {
+        await loadAuthorized(req, vmInstanceUpdatePermission);
+        return service.restart(namespace, name);
+      },
+    );
     res.status(202).json(updated);
   });
 
   router.delete('/instances/:namespace/:name', async (req, res) => {
     const { namespace, name } = req.params;
-    const result = await audit(req, 'instance-delete', { namespace, name }, async () => {
-      const { instance } = await loadAuthorized(req, vmInstanceDeletePermission);
-      const deleting = await service.delete(namespace, name);
-      // Without finalizers the record goes at once; answer with its last state.
-      return deleting ?? { ...instance, metadata: { ...instance.metadata, deletionTimestamp: new Date().toISOString() } };
-    });
+    const result = await audit(
+      req,
+      'instance-delete',
+      { namespace, name },
+      async () => {
+        const { instance } = await loadAuthorized(
+          req,
+          vmInstanceDeletePermission,
+        );
+        const deleting = await service.delete(namespace, name);
+        // Without finalizers the record goes at once; answer with its last state.
+        return (
+          deleting ?? {
+            ...instance,
+            metadata: {
+              ...instance.metadata,
+              deletionTimestamp: new Date().toISOString(),
+            },
+          }
+        );
+      },
+    );
     res.status(202).json(result);
   });
 
   router.get('/instances/:namespace/:name/events', async (req, res) => {
     await loadAuthorized(req, vmInstanceReadPermission);
-    res.json({ items: await service.events(req.params.namespace, req.params.name) });
+    res.json({
+      items: await service.events(req.params.namespace, req.params.name),
+    });
   });
 
-  router.get('/instances/:namespace/:name/jobs/:jobID/stdout', async (req, res) => {
-    await loadAuthorized(req, vmInstanceReadPermission);
-    const text = await service.jobOutput(req.params.namespace, req.params.name, req.params.jobID);
-    res.type('text/plain').send(text);
-  });
+  router.get(
+    '/instances/:namespace/:name/jobs/:jobID/stdout',
+    async (req, res) => {
+      await loadAuthorized(req, vmInstanceReadPermission);
+      const text = await service.jobOutput(
+        req.params.namespace,
+        req.params.name,
+        req.params.jobID,
+      );
+      res.type('text/plain').send(text);
+    },
+  );
 
   router.use(errorTranslator);
   return router;
@@ -220,7 +301,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 function queryString(req: Request, key: string): string | undefined {
   const value = req.query[key];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new InputError(`${key}: must be a single non-empty value`);
+  if (typeof value !== 'string' || value === '')
+    throw new InputError(`${key}: must be a single non-empty value`);
   return value;
 }
-
