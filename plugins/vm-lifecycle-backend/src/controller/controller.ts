@@ -59,7 +59,7 @@ export class Controller {
       provider: o.provider,
       mode: o.jobPolling ?? 'batch',
       pollIntervalMs,
-      onChange: key => this.queue.add(key),
+      onChange: key => this.queue.addPriority(key),
     });
     const recordEvent: EventSink = async (instance, event) => {
       await o.events.record(instance.metadata, event);

@@ -14,6 +14,8 @@ export interface JobTrackerOptions {
   /** Called with the instance key whenever one of its jobs changed state (or could not be read). */
   onChange: (instanceKey: string) => void;
   batchSize?: number;
+  /** perJob mode: requests in flight at once. Default 50. */
+  perJobConcurrency?: number;
   now?: () => number;
 }
 
@@ -154,6 +156,14 @@ export class JobTracker {
     return this.freshStatus(instance, job);
   }
 
+  /** Records a status learned outside a tick (AAP's answer to the launch) as a fresh observation. */
+  seed(instanceKey: string, job: ProvisioningJob, status: JobStatus): void {
+    this.observations.set(trackingKey(instanceKey, job), {
+      at: this.now(),
+      status,
+    });
+  }
+
   /** Always asks the provider: used before a cancel decision, where a cached state is not good enough. */
   async freshStatus(
     instance: ComputeInstance,
@@ -203,8 +213,12 @@ export class JobTracker {
   }
 
   private async pollEach(jobs: TrackedJob[]): Promise<void> {
-    await Promise.all(
-      jobs.map(async t => {
+    // Bounded: a thousand GETs at once would only queue in the socket pool and hold their buffers.
+    const concurrency = this.options.perJobConcurrency ?? 50;
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const t = jobs[next++];
         this.counters.tickRequests++;
         try {
           const status =
@@ -221,7 +235,10 @@ export class JobTracker {
         } catch (error) {
           this.observe(t, { at: this.now(), error });
         }
-      }),
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, jobs.length) }, worker),
     );
   }
 

@@ -205,9 +205,14 @@ export class Reconciler {
   ): Promise<ReconcileResult> {
     let instance = stored;
     let job = storedJob;
+    const waitingForCancel = this.cancelRequested.has(cancelKey(key, job));
     let live: JobStatus;
     try {
-      live = await this.o.tracker.freshStatus(instance, job);
+      // The decision to cancel needs the live state; once the cancel is requested, the tracker's
+      // observation (at most two poll intervals old) is enough to see the job end.
+      live = waitingForCancel
+        ? await this.o.tracker.currentStatus(instance, job)
+        : await this.o.tracker.freshStatus(instance, job);
     } catch (e) {
       return this.statusReadFailed(instance, job, e);
     }
@@ -221,7 +226,7 @@ export class Reconciler {
       instance = written;
       job = latestJob(instance.status.provisioningJobs, 'provision') ?? job;
     }
-    if (this.cancelRequested.has(job.jobID)) {
+    if (this.cancelRequested.has(cancelKey(key, job))) {
       // Cancel is asynchronous in AAP (the running task finishes first): wait, do not ask again.
       this.o.tracker.track(key, instance, job);
       return { requeueAfterMs: this.o.pollIntervalMs };
@@ -229,7 +234,7 @@ export class Reconciler {
     const result = await this.o.provider.cancelJob(instance, job);
     switch (result) {
       case 'cancelRequested':
-        this.cancelRequested.add(job.jobID);
+        this.cancelRequested.add(cancelKey(key, job));
         await this.event(
           instance,
           'Normal',
@@ -378,7 +383,11 @@ export class Reconciler {
       `Launched AAP ${type} job ${job.jobID} (config version ${configVersion})`,
       job.jobID,
     );
-    if (written) this.o.tracker.track(key, written, job);
+    if (written) {
+      this.o.tracker.track(key, written, job);
+      // AAP's launch answer is a fresh observation: the next reconcile need not ask again.
+      this.o.tracker.seed(key, job, { state: job.state, message: job.message });
+    }
     return { requeueAfterMs: this.safetyPollMs() };
   }
 
@@ -436,7 +445,7 @@ export class Reconciler {
       const terminal = isTerminalJobState(status.state);
       if (terminal) {
         this.o.tracker.untrack(key, job);
-        this.cancelRequested.delete(job.jobID);
+        this.cancelRequested.delete(cancelKey(key, job));
       }
       const label = job.type === 'provision' ? 'Provision' : 'Deprovision';
       const reason = terminal
@@ -653,6 +662,11 @@ export class Reconciler {
       );
     }
   }
+}
+
+/** Job ids repeat across instances (EDA), so a cancel is remembered per instance. */
+function cancelKey(instanceKey: string, job: ProvisioningJob): string {
+  return `${instanceKey} ${job.jobID}`;
 }
 
 function errorMessage(e: unknown): string {

@@ -90,6 +90,24 @@ describe('WorkQueue', () => {
     await queue.stop();
   });
 
+  it('serves keys woken by a job change before the ordinary backlog', async () => {
+    const runs: string[] = [];
+    const queue = new WorkQueue({
+      workers: 1,
+      handler: async key => {
+        runs.push(key);
+        await sleep(2);
+      },
+    });
+    for (const k of ['new-1', 'new-2', 'new-3', 'changed']) queue.add(k);
+    queue.addPriority('changed'); // moves out of the backlog
+    queue.addPriority('woken');
+    queue.start();
+    await sleep(60);
+    expect(runs).toEqual(['changed', 'woken', 'new-1', 'new-2', 'new-3']);
+    await queue.stop();
+  });
+
   it('stop waits for in-flight work', async () => {
     let finished = false;
     const queue = new WorkQueue({

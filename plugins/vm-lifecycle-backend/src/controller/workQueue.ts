@@ -19,6 +19,8 @@ export interface WorkQueueOptions {
 
 export class WorkQueue {
   private readonly queue: string[] = [];
+  /** Keys whose job changed state: served before new work, so status stays fresh under a burst. */
+  private readonly priority: string[] = [];
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -59,6 +61,22 @@ export class WorkQueue {
     this.pump();
   }
 
+  /** Like add, but ahead of the ordinary queue. */
+  addPriority(key: string): void {
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) {
+      const i = this.queue.indexOf(key);
+      if (i < 0) return; // already in the priority lane
+      this.queue.splice(i, 1);
+    }
+    this.queued.add(key);
+    this.priority.push(key);
+    this.pump();
+  }
+
   addAfter(key: string, delayMs: number): void {
     if (delayMs <= 0) {
       this.add(key);
@@ -78,7 +96,7 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.queue.length;
+    return this.queue.length + this.priority.length;
   }
 
   get inFlight(): number {
@@ -89,9 +107,11 @@ export class WorkQueue {
     while (
       this.running &&
       this.active < this.options.workers &&
-      this.queue.length > 0
+      (this.priority.length > 0 || this.queue.length > 0)
     ) {
-      const key = this.queue.shift()!;
+      const key = (
+        this.priority.length > 0 ? this.priority : this.queue
+      ).shift()!;
       this.queued.delete(key);
       this.processing.add(key);
       this.active++;
