@@ -32,8 +32,25 @@ export async function signInAsGuest(page) {
   await page.getByRole('link', { name: 'Virtual Machines' }).waitFor();
 }
 
+/**
+ * Saves a screenshot of the whole page. Backstage pages scroll inside their own <main>, so
+ * Playwright's fullPage alone stops at the viewport: the viewport is grown to the content first.
+ */
 export async function screenshot(page, name) {
   const path = join(artifactsDir, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  const viewport = page.viewportSize();
+  const height = await page.evaluate(() =>
+    Math.max(
+      document.documentElement.scrollHeight,
+      ...Array.from(document.querySelectorAll('main'), el => el.scrollHeight),
+    ),
+  );
+  const grow = viewport && height > viewport.height;
+  if (grow) await page.setViewportSize({ width: viewport.width, height: Math.min(height, 10_000) });
+  try {
+    await page.screenshot({ path, fullPage: true });
+  } finally {
+    if (grow) await page.setViewportSize(viewport);
+  }
   return path;
 }

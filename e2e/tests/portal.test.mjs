@@ -17,7 +17,8 @@ test('a guest signs in and opens the Virtual Machines page', async () => {
   await page.getByRole('link', { name: 'Virtual Machines' }).click();
   await page.getByRole('heading', { name: 'Virtual Machines', level: 1 }).waitFor();
   assert.match(page.url(), /\/virtual-machines$/);
-  await page.getByText('Controller backend is healthy').waitFor();
+  await page.getByRole('tab', { name: 'My instances' }).waitFor();
+  await page.getByRole('button', { name: 'Request VM' }).first().waitFor();
   const file = await screenshot(page, 'virtual-machines-page');
   assert.ok(statSync(file).size > 10_000, 'the screenshot has real content');
 });

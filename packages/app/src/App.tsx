@@ -1,5 +1,7 @@
 import { Navigate, Route } from 'react-router-dom';
 import { createApp } from '@backstage/app-defaults';
+import { themes, UnifiedThemeProvider } from '@backstage/theme';
+import CssBaseline from '@material-ui/core/CssBaseline';
 import { AppRouter, FlatRoutes } from '@backstage/core-app-api';
 import {
   AlertDisplay,
@@ -11,6 +13,7 @@ import {
   CatalogIndexPage,
   catalogPlugin,
 } from '@backstage/plugin-catalog';
+import { SignalsDisplay } from '@backstage/plugin-signals';
 import { VmLifecyclePage } from '@internal/plugin-vm-lifecycle';
 import { apis } from './apis';
 import { Root } from './components/Root';
@@ -18,6 +21,30 @@ import { entityPage } from './components/catalog/EntityPage';
 
 const app = createApp({
   apis,
+  // @backstage/theme 0.7 no longer ships a CSS baseline; without one the page keeps the
+  // browser's margins, content-box sizing (a horizontal scrollbar) and serif text.
+  themes: [
+    {
+      id: 'light',
+      title: 'Light',
+      variant: 'light',
+      Provider: ({ children }) => (
+        <UnifiedThemeProvider theme={themes.light}>
+          <CssBaseline>{children}</CssBaseline>
+        </UnifiedThemeProvider>
+      ),
+    },
+    {
+      id: 'dark',
+      title: 'Dark',
+      variant: 'dark',
+      Provider: ({ children }) => (
+        <UnifiedThemeProvider theme={themes.dark}>
+          <CssBaseline>{children}</CssBaseline>
+        </UnifiedThemeProvider>
+      ),
+    },
+  ],
   components: {
     SignInPage: props => <SignInPage {...props} providers={['guest']} />,
   },
@@ -42,6 +69,8 @@ export default app.createRoot(
   <>
     <AlertDisplay />
     <OAuthRequestDialog />
+    {/* Installs the signals plugin, whose API carries the live vm-lifecycle updates. */}
+    <SignalsDisplay />
     <AppRouter>
       <Root>{routes}</Root>
     </AppRouter>

@@ -3,5 +3,10 @@
  *
  * @packageDocumentation
  */
-export { vmLifecyclePlugin, VmLifecyclePage } from './plugin';
+export {
+  vmLifecyclePlugin,
+  VmLifecyclePage,
+  EntityVmLifecycleCard,
+} from './plugin';
+export { rootRouteRef, instanceRouteRef } from './routes';
 export * from './api';

@@ -1,17 +1,19 @@
 import {
   createApiFactory,
+  createComponentExtension,
   createPlugin,
   createRoutableExtension,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
-import { rootRouteRef } from './routes';
+import { instanceRouteRef, rootRouteRef } from './routes';
 import { VmLifecycleClient, vmLifecycleApiRef } from './api';
 
 export const vmLifecyclePlugin = createPlugin({
   id: 'vm-lifecycle',
   routes: {
     root: rootRouteRef,
+    instance: instanceRouteRef,
   },
   apis: [
     createApiFactory({
@@ -22,12 +24,25 @@ export const vmLifecyclePlugin = createPlugin({
   ],
 });
 
-/** The Virtual Machines page. */
+/** The Virtual Machines page with its tabs, and one page per instance below it. */
 export const VmLifecyclePage = vmLifecyclePlugin.provide(
   createRoutableExtension({
     name: 'VmLifecyclePage',
     component: () =>
       import('./components/VmLifecyclePage').then(m => m.VmLifecyclePage),
     mountPoint: rootRouteRef,
+  }),
+);
+
+/** Entity page card: the VMs the entity owns, and a "Request VM" that makes it the owner. */
+export const EntityVmLifecycleCard = vmLifecyclePlugin.provide(
+  createComponentExtension({
+    name: 'EntityVmLifecycleCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityVmLifecycleCard').then(
+          m => m.EntityVmLifecycleCard,
+        ),
+    },
   }),
 );

@@ -1,12 +1,46 @@
 import { createApiRef } from '@backstage/core-plugin-api';
+import {
+  ComputeInstance,
+  CreateInstanceRequest,
+  LifecycleEvent,
+  RunStrategy,
+  VmTemplate,
+} from '@internal/plugin-vm-lifecycle-common';
 
-export interface BackendHealth {
-  status: string;
+/** Query of GET /instances; every filter is optional and they combine with AND. */
+export interface InstanceFilter {
+  namespace?: string;
+  /** Entity ref of the owning catalog entity, e.g. group:default/team-a. */
+  owner?: string;
+  /** User entity ref of the requester, e.g. user:default/guest. */
+  requestedBy?: string;
 }
 
-/** The portal's client of the vm-lifecycle backend REST API. */
+/** What the backend tells the portal about its deployment (GET /settings). */
+export interface PortalSettings {
+  provider: 'aap' | 'eda';
+  store: 'database' | 'kubernetes';
+  pollIntervalMs: number;
+  controllerEnabled: boolean;
+}
+
+/** The portal's client of the vm-lifecycle backend REST API (docs/API.md). */
 export interface VmLifecycleApi {
-  getHealth(): Promise<BackendHealth>;
+  getSettings(): Promise<PortalSettings>;
+  listTemplates(): Promise<VmTemplate[]>;
+  listInstances(filter?: InstanceFilter): Promise<ComputeInstance[]>;
+  getInstance(namespace: string, name: string): Promise<ComputeInstance>;
+  createInstance(request: CreateInstanceRequest): Promise<ComputeInstance>;
+  setRunStrategy(
+    namespace: string,
+    name: string,
+    runStrategy: RunStrategy,
+  ): Promise<ComputeInstance>;
+  restartInstance(namespace: string, name: string): Promise<void>;
+  /** Starts deletion; the instance stays (phase Deleting) until its deprovision job is done. */
+  deleteInstance(namespace: string, name: string): Promise<void>;
+  listEvents(namespace: string, name: string): Promise<LifecycleEvent[]>;
+  getJobOutput(namespace: string, name: string, jobID: string): Promise<string>;
 }
 
 export const vmLifecycleApiRef = createApiRef<VmLifecycleApi>({

@@ -1,22 +1,120 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
-import { BackendHealth, VmLifecycleApi } from './VmLifecycleApi';
+import {
+  ComputeInstance,
+  CreateInstanceRequest,
+  LifecycleEvent,
+  RunStrategy,
+  VmTemplate,
+} from '@internal/plugin-vm-lifecycle-common';
+import {
+  InstanceFilter,
+  PortalSettings,
+  VmLifecycleApi,
+} from './VmLifecycleApi';
 
+/** Talks to the backend plugin through discovery; fetchApi adds the user's Backstage token. */
 export class VmLifecycleClient implements VmLifecycleApi {
   constructor(
     private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
   ) {}
 
-  async getHealth(): Promise<BackendHealth> {
-    return this.get<BackendHealth>('/health');
+  getSettings(): Promise<PortalSettings> {
+    return this.json('GET', '/settings');
   }
 
-  private async get<T>(path: string): Promise<T> {
+  async listTemplates(): Promise<VmTemplate[]> {
+    const body = await this.json<{ items: VmTemplate[] }>('GET', '/templates');
+    return body.items;
+  }
+
+  async listInstances(filter: InstanceFilter = {}): Promise<ComputeInstance[]> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter)) {
+      if (value) query.set(key, value);
+    }
+    const suffix = query.toString() ? `?${query}` : '';
+    const body = await this.json<{ items: ComputeInstance[] }>(
+      'GET',
+      `/instances${suffix}`,
+    );
+    return body.items;
+  }
+
+  getInstance(namespace: string, name: string): Promise<ComputeInstance> {
+    return this.json('GET', instancePath(namespace, name));
+  }
+
+  createInstance(request: CreateInstanceRequest): Promise<ComputeInstance> {
+    return this.json('POST', '/instances', request);
+  }
+
+  setRunStrategy(
+    namespace: string,
+    name: string,
+    runStrategy: RunStrategy,
+  ): Promise<ComputeInstance> {
+    return this.json('PATCH', instancePath(namespace, name), {
+      spec: { runStrategy },
+    });
+  }
+
+  async restartInstance(namespace: string, name: string): Promise<void> {
+    await this.request('POST', `${instancePath(namespace, name)}/restart`, {});
+  }
+
+  async deleteInstance(namespace: string, name: string): Promise<void> {
+    await this.request('DELETE', instancePath(namespace, name));
+  }
+
+  async listEvents(namespace: string, name: string): Promise<LifecycleEvent[]> {
+    const body = await this.json<{ items: LifecycleEvent[] }>(
+      'GET',
+      `${instancePath(namespace, name)}/events`,
+    );
+    return body.items;
+  }
+
+  async getJobOutput(
+    namespace: string,
+    name: string,
+    jobID: string,
+  ): Promise<string> {
+    const response = await this.request(
+      'GET',
+      `${instancePath(namespace, name)}/jobs/${encodeURIComponent(jobID)}/stdout`,
+    );
+    return response.text();
+  }
+
+  private async json<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const response = await this.request(method, path, body);
+    return (await response.json()) as T;
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Response> {
     const baseUrl = await this.deps.discoveryApi.getBaseUrl('vm-lifecycle');
-    const response = await this.deps.fetchApi.fetch(`${baseUrl}${path}`);
+    const response = await this.deps.fetchApi.fetch(`${baseUrl}${path}`, {
+      method,
+      headers:
+        body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }
-    return (await response.json()) as T;
+    return response;
   }
+}
+
+function instancePath(namespace: string, name: string): string {
+  return `/instances/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
 }

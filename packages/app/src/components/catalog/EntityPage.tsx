@@ -1,17 +1,34 @@
 import { Grid } from '@material-ui/core';
-import {
-  EntityAboutCard,
-  EntityLayout,
-  EntitySwitch,
-  isKind,
-} from '@backstage/plugin-catalog';
+import { EntityLayout, EntitySwitch, isKind } from '@backstage/plugin-catalog';
+import { EntityVmLifecycleCard } from '@internal/plugin-vm-lifecycle';
+import { EntitySummaryCard } from './EntitySummaryCard';
+
+/** Components and groups own VMs: their overview lists them and can request new ones. */
+const vmOwnerOverview = (
+  <Grid container spacing={3} alignItems="stretch">
+    <Grid item md={6} xs={12}>
+      <EntitySummaryCard />
+    </Grid>
+    <Grid item md={6} xs={12}>
+      <EntityVmLifecycleCard />
+    </Grid>
+  </Grid>
+);
 
 const overviewContent = (
   <Grid container spacing={3} alignItems="stretch">
     <Grid item md={6} xs={12}>
-      <EntityAboutCard />
+      <EntitySummaryCard />
     </Grid>
   </Grid>
+);
+
+const vmOwnerEntityPage = (
+  <EntityLayout>
+    <EntityLayout.Route path="/" title="Overview">
+      {vmOwnerOverview}
+    </EntityLayout.Route>
+  </EntityLayout>
 );
 
 const defaultEntityPage = (
@@ -24,7 +41,12 @@ const defaultEntityPage = (
 
 export const entityPage = (
   <EntitySwitch>
-    <EntitySwitch.Case if={isKind('component')}>{defaultEntityPage}</EntitySwitch.Case>
+    <EntitySwitch.Case if={isKind('component')}>
+      {vmOwnerEntityPage}
+    </EntitySwitch.Case>
+    <EntitySwitch.Case if={isKind('group')}>
+      {vmOwnerEntityPage}
+    </EntitySwitch.Case>
     <EntitySwitch.Case>{defaultEntityPage}</EntitySwitch.Case>
   </EntitySwitch>
 );

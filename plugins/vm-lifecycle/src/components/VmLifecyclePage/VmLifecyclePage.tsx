@@ -1,53 +1,42 @@
-import {
-  Content,
-  ContentHeader,
-  Header,
-  InfoCard,
-  Page,
-  Progress,
-  StatusError,
-  StatusOK,
-  SupportButton,
-  WarningPanel,
-} from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
-import useAsync from 'react-use/esm/useAsync';
-import { vmLifecycleApiRef } from '../../api';
+import { Route, Routes } from 'react-router-dom';
+import { Header, Page, TabbedLayout } from '@backstage/core-components';
+import { usePermission } from '@backstage/plugin-permission-react';
+import { vmAdminPermission } from '@internal/plugin-vm-lifecycle-common';
+import { AdminInstancesTab } from '../AdminInstancesTab';
+import { HowItWorksTab } from '../HowItWorksTab';
+import { InstancePage } from '../InstancePage';
+import { MyInstancesTab } from '../MyInstancesTab';
 
-const ControllerStatus = () => {
-  const api = useApi(vmLifecycleApiRef);
-  const { value, loading, error } = useAsync(() => api.getHealth(), [api]);
-  if (loading) return <Progress />;
-  if (error) {
-    return (
-      <WarningPanel severity="error" title="The VM backend is not reachable">
-        {error.message}
-      </WarningPanel>
-    );
-  }
-  return value?.status === 'ok' ? (
-    <StatusOK>Controller backend is healthy</StatusOK>
-  ) : (
-    <StatusError>Controller backend reports {value?.status}</StatusError>
+/** The list page: your VMs, every VM (admins only) and how the whole thing works. */
+export const VirtualMachinesPage = () => {
+  const admin = usePermission({ permission: vmAdminPermission });
+  return (
+    <Page themeId="tool">
+      <Header
+        title="Virtual Machines"
+        subtitle="Request a VM from a template; Ansible Automation Platform builds it, and removes it when you delete it."
+      />
+      <TabbedLayout>
+        <TabbedLayout.Route path="/" title="My instances">
+          <MyInstancesTab />
+        </TabbedLayout.Route>
+        {admin.allowed && (
+          <TabbedLayout.Route path="/all" title="All instances">
+            <AdminInstancesTab />
+          </TabbedLayout.Route>
+        )}
+        <TabbedLayout.Route path="/how-it-works" title="How it works">
+          <HowItWorksTab />
+        </TabbedLayout.Route>
+      </TabbedLayout>
+    </Page>
   );
 };
 
+/** Everything under the plugin's mount point: the list with its tabs, and one page per VM. */
 export const VmLifecyclePage = () => (
-  <Page themeId="tool">
-    <Header
-      title="Virtual Machines"
-      subtitle="Self-service VMs provisioned by Ansible Automation Platform"
-    />
-    <Content>
-      <ContentHeader title="Your virtual machines">
-        <SupportButton>
-          Request a VM from a template; the portal launches and tracks the AAP
-          job and shows its live status.
-        </SupportButton>
-      </ContentHeader>
-      <InfoCard title="Backend">
-        <ControllerStatus />
-      </InfoCard>
-    </Content>
-  </Page>
+  <Routes>
+    <Route path="/:namespace/:name" element={<InstancePage />} />
+    <Route path="/*" element={<VirtualMachinesPage />} />
+  </Routes>
 );

@@ -1,1 +1,1 @@
-export { VmLifecyclePage } from './VmLifecyclePage';
+export { VmLifecyclePage, VirtualMachinesPage } from './VmLifecyclePage';

@@ -1,0 +1,84 @@
+import { VmLifecycleClient } from './VmLifecycleClient';
+
+function client(respond: (url: string, init: RequestInit) => Response) {
+  const fetch = jest.fn(async (url: string, init: RequestInit) =>
+    respond(url, init),
+  );
+  const api = new VmLifecycleClient({
+    discoveryApi: { getBaseUrl: async () => 'http://backend/api/vm-lifecycle' },
+    fetchApi: { fetch: fetch as any },
+  });
+  return { api, fetch };
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  });
+
+describe('VmLifecycleClient', () => {
+  it('lists instances with only the filters given', async () => {
+    const { api, fetch } = client(() => json({ items: [] }));
+    await api.listInstances({
+      owner: 'group:default/team-a',
+      requestedBy: undefined,
+    });
+    expect(fetch.mock.calls[0][0]).toBe(
+      'http://backend/api/vm-lifecycle/instances?owner=group%3Adefault%2Fteam-a',
+    );
+  });
+
+  it('posts requests as JSON and patches the run strategy', async () => {
+    const { api, fetch } = client(() => json({}, 201));
+    await api.createInstance({
+      metadata: { name: 'a' },
+      spec: { templateID: 'small' },
+    });
+    expect(fetch.mock.calls[0][1]).toMatchObject({
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"metadata":{"name":"a"},"spec":{"templateID":"small"}}',
+    });
+    await api.setRunStrategy('ns', 'a', 'Halted');
+    expect(fetch.mock.calls[1][0]).toBe(
+      'http://backend/api/vm-lifecycle/instances/ns/a',
+    );
+    expect(fetch.mock.calls[1][1]).toMatchObject({
+      method: 'PATCH',
+      body: '{"spec":{"runStrategy":"Halted"}}',
+    });
+  });
+
+  it('reads job output as text', async () => {
+    const { api, fetch } = client(
+      () => new Response('PLAY [x]', { status: 200 }),
+    );
+    expect(await api.getJobOutput('ns', 'a', '12')).toBe('PLAY [x]');
+    expect(fetch.mock.calls[0][0]).toBe(
+      'http://backend/api/vm-lifecycle/instances/ns/a/jobs/12/stdout',
+    );
+  });
+
+  it("throws a ResponseError carrying the backend's message", async () => {
+    const { api } = client(() =>
+      json(
+        {
+          error: { name: 'ConflictError', message: 'web-1 exists' },
+          response: { statusCode: 409 },
+        },
+        409,
+      ),
+    );
+    await expect(
+      api.createInstance({
+        metadata: { name: 'web-1' },
+        spec: { templateID: 's' },
+      }),
+    ).rejects.toMatchObject({
+      name: 'ResponseError',
+      statusCode: 409,
+      body: { error: { message: 'web-1 exists' } },
+    });
+  });
+});

@@ -1,0 +1,1 @@
+export { AdminInstancesTab } from './AdminInstancesTab';

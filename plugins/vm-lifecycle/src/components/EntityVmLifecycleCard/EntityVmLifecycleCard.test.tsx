@@ -1,0 +1,107 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
+import { configApiRef, identityApiRef } from '@backstage/core-plugin-api';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { Entity } from '@backstage/catalog-model';
+import { vmLifecycleApiRef, VmLifecycleApi } from '../../api';
+import { rootRouteRef } from '../../routes';
+import { job, makeInstance, mockVmApi } from '../../__testUtils__/fixtures';
+import { EntityVmLifecycleCard } from './EntityVmLifecycleCard';
+
+const TEAM_A: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Group',
+  metadata: { name: 'team-a', namespace: 'default' },
+  spec: { type: 'team', children: [] },
+};
+
+async function renderCard(api: VmLifecycleApi) {
+  await renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [vmLifecycleApiRef, api],
+        [identityApiRef, mockApis.identity()],
+        [configApiRef, mockApis.config()],
+      ]}
+    >
+      <EntityProvider entity={TEAM_A}>
+        <EntityVmLifecycleCard />
+      </EntityProvider>
+    </TestApiProvider>,
+    { mountedRoutes: { '/virtual-machines': rootRouteRef } },
+  );
+}
+
+describe('EntityVmLifecycleCard', () => {
+  it('lists the VMs the entity owns', async () => {
+    const api = mockVmApi({
+      listInstances: jest.fn().mockResolvedValue([
+        makeInstance('team-vm', {
+          phase: 'Running',
+          owner: 'group:default/team-a',
+          ipAddress: '10.0.0.9',
+          jobs: [job({ jobID: '5', state: 'Succeeded' })],
+        }),
+      ]),
+    });
+    await renderCard(api);
+    expect(
+      await screen.findByRole('link', { name: 'team-vm' }),
+    ).toHaveAttribute('href', '/virtual-machines/default/team-vm');
+    expect(api.listInstances).toHaveBeenCalledWith({
+      owner: 'group:default/team-a',
+    });
+    const list = screen.getByRole('list', {
+      name: 'Virtual machines of team-a',
+    });
+    expect(within(list).getByText('Running')).toBeInTheDocument();
+    expect(within(list).getByText(/10\.0\.0\.9/)).toBeInTheDocument();
+  });
+
+  it('says when the entity owns none', async () => {
+    await renderCard(mockVmApi());
+    expect(
+      await screen.findByText(/team-a owns no virtual machines yet/),
+    ).toBeInTheDocument();
+  });
+
+  it('requests a VM owned by the entity', async () => {
+    const api = mockVmApi();
+    await renderCard(api);
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Request VM' }),
+    );
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Request a virtual machine',
+    });
+    expect(await within(dialog).findByLabelText('Owner')).toHaveValue(
+      'group:default/team-a',
+    );
+    await userEvent.type(within(dialog).getByLabelText(/^Name\W*$/), 'team-vm');
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Request' }),
+    );
+    await waitFor(() => expect(api.createInstance).toHaveBeenCalled());
+    expect(api.createInstance.mock.calls[0][0].metadata.annotations).toEqual({
+      'osac.openshift.io/owner': 'group:default/team-a',
+    });
+  });
+
+  it('shows why the list could not be loaded', async () => {
+    await renderCard(
+      mockVmApi({
+        listInstances: jest.fn().mockRejectedValue(new Error('nope')),
+      }),
+    );
+    expect(
+      await screen.findByText(
+        /Could not load the virtual machines of team-a: nope/,
+      ),
+    ).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,1 @@
+export { EntityVmLifecycleCard } from './EntityVmLifecycleCard';

@@ -1,0 +1,1 @@
+export { HowItWorksTab } from './HowItWorksTab';

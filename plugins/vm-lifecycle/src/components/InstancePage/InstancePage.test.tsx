@@ -1,0 +1,362 @@
+import { act, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
+import { configApiRef, identityApiRef } from '@backstage/core-plugin-api';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { signalApiRef } from '@backstage/plugin-signals-react';
+import { LifecycleEvent } from '@internal/plugin-vm-lifecycle-common';
+import { vmLifecycleApiRef, VmLifecycleApi } from '../../api';
+import { rootRouteRef } from '../../routes';
+import {
+  EVENTS_PROVISIONING,
+  job,
+  makeInstance,
+  mockVmApi,
+  responseError,
+} from '../../__testUtils__/fixtures';
+import { VmLifecyclePage } from '../VmLifecyclePage';
+
+function signalsMock() {
+  const listeners = new Set<(m: any) => void>();
+  return {
+    api: {
+      subscribe: (_channel: string, onMessage: (m: any) => void) => {
+        listeners.add(onMessage);
+        return { unsubscribe: () => listeners.delete(onMessage) };
+      },
+    },
+    publish: (message: object) => act(() => listeners.forEach(l => l(message))),
+  };
+}
+
+async function renderInstancePage(
+  api: VmLifecycleApi,
+  signals = signalsMock(),
+) {
+  await renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [vmLifecycleApiRef, api],
+        [identityApiRef, mockApis.identity()],
+        [permissionApiRef, mockApis.permission()],
+        [configApiRef, mockApis.config()],
+        [signalApiRef, signals.api],
+      ]}
+    >
+      <VmLifecyclePage />
+    </TestApiProvider>,
+    {
+      routeEntries: ['/default/web-1'],
+      mountedRoutes: { '/virtual-machines': rootRouteRef },
+    },
+  );
+  return signals;
+}
+
+const PROVISIONING = makeInstance('web-1', {
+  phase: 'Starting',
+  jobs: [
+    job({ jobID: '12', state: 'Running', timestamp: '2026-01-01T10:00:05Z' }),
+  ],
+});
+
+describe('Instance page', () => {
+  it('shows a VM whose provision job is running: phase, jobs, live output and lifecycle', async () => {
+    const api = mockVmApi({
+      getInstance: jest.fn().mockResolvedValue(PROVISIONING),
+      listEvents: jest.fn().mockResolvedValue(EVENTS_PROVISIONING),
+      getJobOutput: jest
+        .fn()
+        .mockResolvedValue(
+          'PLAY [create compute instance]\nTASK [create vm] ***',
+        ),
+    });
+    await renderInstancePage(api);
+
+    expect(
+      await screen.findByRole('heading', { name: 'web-1', level: 1 }),
+    ).toBeInTheDocument();
+    expect(screen.getAllByText('Starting').length).toBeGreaterThan(0);
+    expect(
+      screen.getByText(
+        'A provision job in AAP is building or reconfiguring the VM.',
+      ),
+    ).toBeInTheDocument();
+
+    const timeline = screen.getByRole('table', { name: 'Job timeline' });
+    const row = within(timeline).getByText('Provision job 12').closest('tr')!;
+    expect(within(row).getByText('Running')).toBeInTheDocument();
+    expect(
+      within(row).getByRole('button', {
+        name: 'Show output of provision job 12',
+      }),
+    ).toHaveAttribute('aria-pressed', 'true');
+
+    const log = await screen.findByRole('log', {
+      name: 'Output of provision job 12',
+    });
+    await waitFor(() => expect(log).toHaveTextContent('TASK [create vm]'));
+    expect(api.getJobOutput).toHaveBeenCalledWith('default', 'web-1', '12');
+
+    expect(screen.getByRole('button', { name: 'Restart' })).toBeEnabled();
+    expect(screen.getByRole('button', { name: 'Stop' })).toBeEnabled();
+    expect(screen.getByRole('button', { name: 'Delete' })).toBeEnabled();
+
+    const phaseDiagram = await screen.findByRole('img', {
+      name: /^Phase state machine of web-1/,
+    });
+    expect(phaseDiagram.innerHTML).toContain('class Starting current');
+    const history = await screen.findByRole('img', {
+      name: /^History of web-1/,
+    });
+    expect(history.innerHTML).toContain(
+      'Controller-&gt;&gt;AAP: launch provision job 12',
+    );
+  });
+
+  it('explains that deleting now cancels the running provision job, and deletes on confirm', async () => {
+    const api = mockVmApi({
+      getInstance: jest.fn().mockResolvedValue(PROVISIONING),
+    });
+    await renderInstancePage(api);
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Delete' }),
+    );
+
+    const dialog = await screen.findByRole('dialog', { name: 'Delete web-1?' });
+    expect(dialog).toHaveTextContent(
+      'web-1 is still being provisioned. Its running provision job 12 will be cancelled first',
+    );
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Delete' }),
+    );
+    await waitFor(() =>
+      expect(api.deleteInstance).toHaveBeenCalledWith('default', 'web-1'),
+    );
+    await waitFor(() =>
+      expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+    );
+  });
+
+  it('does not mention a cancel when nothing is running', async () => {
+    const running = makeInstance('web-1', {
+      phase: 'Running',
+      jobs: [job({ jobID: '12', state: 'Succeeded' })],
+    });
+    await renderInstancePage(
+      mockVmApi({ getInstance: jest.fn().mockResolvedValue(running) }),
+    );
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Delete' }),
+    );
+    const dialog = await screen.findByRole('dialog', { name: 'Delete web-1?' });
+    expect(dialog).not.toHaveTextContent('cancelled');
+    expect(dialog).toHaveTextContent('deprovision job');
+  });
+
+  it('keeps the dialog open and shows why a delete failed', async () => {
+    const error = await responseError(
+      403,
+      'NotAllowedError',
+      'You may not delete web-1',
+    );
+    const api = mockVmApi({
+      getInstance: jest.fn().mockResolvedValue(PROVISIONING),
+      deleteInstance: jest.fn().mockRejectedValue(error),
+    });
+    await renderInstancePage(api);
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Delete' }),
+    );
+    const dialog = await screen.findByRole('dialog', { name: 'Delete web-1?' });
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Delete' }),
+    );
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent(
+      'You may not delete web-1',
+    );
+  });
+
+  it('stops and starts the VM through its run strategy, and restarts it', async () => {
+    const running = makeInstance('web-1', {
+      phase: 'Running',
+      jobs: [job({ jobID: '1', state: 'Succeeded' })],
+    });
+    const api = mockVmApi({
+      getInstance: jest.fn().mockResolvedValue(running),
+    });
+    await renderInstancePage(api);
+    await userEvent.click(await screen.findByRole('button', { name: 'Stop' }));
+    await waitFor(() =>
+      expect(api.setRunStrategy).toHaveBeenCalledWith(
+        'default',
+        'web-1',
+        'Halted',
+      ),
+    );
+    await userEvent.click(screen.getByRole('button', { name: 'Restart' }));
+    await waitFor(() =>
+      expect(api.restartInstance).toHaveBeenCalledWith('default', 'web-1'),
+    );
+  });
+
+  it('offers Start for a stopped VM', async () => {
+    const stopped = makeInstance('web-1', {
+      phase: 'Stopped',
+      runStrategy: 'Halted',
+    });
+    const api = mockVmApi({
+      getInstance: jest.fn().mockResolvedValue(stopped),
+    });
+    await renderInstancePage(api);
+    await userEvent.click(await screen.findByRole('button', { name: 'Start' }));
+    await waitFor(() =>
+      expect(api.setRunStrategy).toHaveBeenCalledWith(
+        'default',
+        'web-1',
+        'Always',
+      ),
+    );
+  });
+
+  it('follows a delete to the end and then offers the way back to the list', async () => {
+    const deleting = makeInstance('web-1', {
+      phase: 'Deleting',
+      deletionTimestamp: '2026-01-01T10:00:10Z',
+      jobs: [
+        job({
+          jobID: '12',
+          state: 'Canceled',
+          timestamp: '2026-01-01T10:00:05Z',
+        }),
+        job({
+          jobID: '13',
+          type: 'deprovision',
+          state: 'Running',
+          timestamp: '2026-01-01T10:00:14Z',
+          blockDeletionOnFailure: true,
+        }),
+      ],
+    });
+    const events: LifecycleEvent[] = [
+      ...EVENTS_PROVISIONING,
+      {
+        timestamp: '2026-01-01T10:00:10Z',
+        type: 'Normal',
+        reason: 'DeletionStarted',
+        message: '',
+      },
+      {
+        timestamp: '2026-01-01T10:00:11Z',
+        type: 'Normal',
+        reason: 'CancelRequested',
+        message: '',
+        jobID: '12',
+      },
+      {
+        timestamp: '2026-01-01T10:00:13Z',
+        type: 'Normal',
+        reason: 'ProvisionJobCanceled',
+        message: '',
+        jobID: '12',
+      },
+      {
+        timestamp: '2026-01-01T10:00:14Z',
+        type: 'Normal',
+        reason: 'DeprovisionJobLaunched',
+        message: '',
+        jobID: '13',
+      },
+    ];
+    const notFound = await responseError(
+      404,
+      'NotFoundError',
+      'web-1 not found',
+    );
+    const api = mockVmApi({
+      getInstance: jest
+        .fn()
+        .mockResolvedValueOnce(deleting)
+        .mockRejectedValue(notFound),
+      listEvents: jest
+        .fn()
+        .mockResolvedValueOnce(events)
+        .mockRejectedValue(notFound),
+    });
+    const signals = await renderInstancePage(api);
+
+    expect(await screen.findByText('Deleting web-1')).toBeInTheDocument();
+    expect(
+      screen.getByText(/The deprovision job 13 is removing the VM/),
+    ).toBeInTheDocument();
+    const timeline = screen.getByRole('table', { name: 'Job timeline' });
+    const provision = within(timeline)
+      .getByText('Provision job 12')
+      .closest('tr')!;
+    expect(within(provision).getByText('Canceled')).toBeInTheDocument();
+    expect(within(provision).getByText('8s')).toBeInTheDocument();
+    expect(within(timeline).getAllByText(/^Deprovision job/)).toHaveLength(1);
+    expect(screen.getByRole('button', { name: 'Delete' })).toBeDisabled();
+
+    signals.publish({
+      type: 'instance',
+      namespace: 'default',
+      name: 'web-1',
+      resourceVersion: '9',
+      deleted: true,
+    });
+
+    expect(
+      await screen.findByText('web-1 has been deleted'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('link', { name: 'Back to Virtual Machines' }),
+    ).toHaveAttribute('href', '/virtual-machines');
+    // What happened stays readable, completed with what the removal proves.
+    const finalTimeline = screen.getByRole('table', { name: 'Job timeline' });
+    const deprovisionRow = within(finalTimeline)
+      .getByText('Deprovision job 13')
+      .closest('tr')!;
+    expect(within(deprovisionRow).getByText('Succeeded')).toBeInTheDocument();
+    expect(screen.getByRole('status', { name: 'Phase' })).toHaveTextContent(
+      'Deleted',
+    );
+    expect(
+      screen.queryByRole('button', { name: 'Delete' }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('says so when the VM does not exist', async () => {
+    const notFound = await responseError(404, 'NotFoundError', 'not found');
+    await renderInstancePage(
+      mockVmApi({ getInstance: jest.fn().mockRejectedValue(notFound) }),
+    );
+    expect(
+      await screen.findByText(
+        'There is no VM named web-1 in namespace default',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('link', { name: 'Back to Virtual Machines' }),
+    ).toBeInTheDocument();
+  });
+
+  it('shows other load failures with a retry', async () => {
+    const api = mockVmApi({
+      getInstance: jest
+        .fn()
+        .mockRejectedValueOnce(new Error('Failed to fetch'))
+        .mockResolvedValue(PROVISIONING),
+    });
+    await renderInstancePage(api);
+    expect(await screen.findByText('Failed to fetch')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(
+      await screen.findByRole('table', { name: 'Job timeline' }),
+    ).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,269 @@
+import { useEffect, useRef, useState } from 'react';
+import { useParams } from 'react-router-dom';
+import {
+  Content,
+  EmptyState,
+  Header,
+  HeaderLabel,
+  LinkButton,
+  Page,
+  Progress,
+  WarningPanel,
+} from '@backstage/core-components';
+import { useApi, useRouteRef } from '@backstage/core-plugin-api';
+import { Box, Button, Grid, Typography } from '@material-ui/core';
+import { Alert, AlertTitle } from '@material-ui/lab';
+import {
+  ComputeInstance,
+  InstanceSignal,
+  isTerminalJobState,
+  LifecycleEvent,
+} from '@internal/plugin-vm-lifecycle-common';
+import { vmLifecycleApiRef } from '../../api';
+import { rootRouteRef } from '../../routes';
+import { useLiveData, useNow } from '../../hooks/useLiveData';
+import { errorMessage, isNotFound } from '../../lib/errors';
+import {
+  asDeleted,
+  isDeleting,
+  jobsOldestFirst,
+  latestJobOf,
+  requestedByOf,
+  runningProvisionJob,
+  shortEntityRef,
+} from '../../lib/instances';
+import { PhaseStatus } from '../status/StatusLabel';
+import { ConditionsCard } from './ConditionsCard';
+import { InstanceActions } from './InstanceActions';
+import { JobOutputCard } from './JobOutputCard';
+import { JobTimelineCard } from './JobTimelineCard';
+import { LifecycleDiagrams } from './LifecycleDiagrams';
+import { SpecCard } from './SpecCard';
+import { StatusCard } from './StatusCard';
+
+const DeletingBanner = ({ instance }: { instance: ComputeInstance }) => {
+  const provision = runningProvisionJob(instance);
+  const deprovision = jobsOldestFirst(instance)
+    .filter(j => j.type === 'deprovision')
+    .pop();
+  let step = 'The controller is starting the deprovision job.';
+  if (provision) {
+    step = `The provision job ${provision.jobID} is still running; the controller is cancelling it before it removes the VM.`;
+  } else if (deprovision && !isTerminalJobState(deprovision.state)) {
+    step = `The deprovision job ${deprovision.jobID} is removing the VM.`;
+  } else if (
+    deprovision?.state === 'Failed' ||
+    deprovision?.state === 'Canceled'
+  ) {
+    step = `The deprovision job ${deprovision.jobID} did not succeed; the controller retries it after a backoff so nothing is left behind.`;
+  }
+  return (
+    <Box mb={3}>
+      <Alert severity="info" role="status">
+        <AlertTitle>Deleting {instance.metadata.name}</AlertTitle>
+        {step} This page updates by itself and tells you when the VM is gone.
+      </Alert>
+    </Box>
+  );
+};
+
+/** One VM: status, spec, jobs and their output, and its lifecycle as diagrams. */
+export const InstancePage = () => {
+  const { namespace = '', name = '' } = useParams();
+  const api = useApi(vmLifecycleApiRef);
+  const rootLink = useRouteRef(rootRouteRef);
+  const now = useNow();
+  const [deletedSignal, setDeletedSignal] = useState(false);
+
+  const isThisInstance = (s: InstanceSignal) => {
+    const match = s.namespace === namespace && s.name === name;
+    if (match && s.deleted) setDeletedSignal(true);
+    return match;
+  };
+  const instance = useLiveData(
+    `${namespace}/${name}`,
+    () => api.getInstance(namespace, name),
+    {
+      isRelevant: isThisInstance,
+    },
+  );
+  const events = useLiveData(
+    `${namespace}/${name}`,
+    () => api.listEvents(namespace, name),
+    {
+      isRelevant: s => s.namespace === namespace && s.name === name,
+    },
+  );
+
+  // Jobs are followed automatically (the newest one) until the user picks one.
+  const [pickedJobID, setPickedJobID] = useState<string>();
+  const seenKey = useRef('');
+  useEffect(() => {
+    if (seenKey.current !== `${namespace}/${name}`) {
+      seenKey.current = `${namespace}/${name}`;
+      setPickedJobID(undefined);
+      setDeletedSignal(false);
+    }
+  }, [namespace, name]);
+
+  const gone = isNotFound(instance.error);
+  const value = instance.value;
+  const back = (
+    // MUI marks every anchor-rendered button as role="button"; this one navigates, so it is a link.
+    <LinkButton to={rootLink()} variant="contained" color="primary" role="link">
+      Back to Virtual Machines
+    </LinkButton>
+  );
+
+  const header = (
+    <Header
+      title={name}
+      type="Virtual Machines"
+      typeLink={rootLink()}
+      subtitle={
+        value
+          ? `Namespace ${namespace} · template ${value.spec.templateID}`
+          : `Namespace ${namespace}`
+      }
+    >
+      {value && !gone && (
+        <>
+          <HeaderLabel
+            label="Phase"
+            value={<PhaseStatus phase={value.status?.phase} />}
+          />
+          <HeaderLabel
+            label="Requested by"
+            value={shortEntityRef(requestedByOf(value)) || '—'}
+          />
+        </>
+      )}
+    </Header>
+  );
+
+  if (instance.loading) {
+    return (
+      <Page themeId="tool">
+        {header}
+        <Content>
+          <Progress />
+        </Content>
+      </Page>
+    );
+  }
+
+  if (gone && !value) {
+    return (
+      <Page themeId="tool">
+        {header}
+        <Content>
+          <EmptyState
+            missing="data"
+            title={`There is no VM named ${name} in namespace ${namespace}`}
+            description="It may have been deleted, or the link is wrong. Your VMs are listed on the Virtual Machines page."
+            action={back}
+          />
+        </Content>
+      </Page>
+    );
+  }
+
+  if (!value) {
+    return (
+      <Page themeId="tool">
+        {header}
+        <Content>
+          <WarningPanel
+            defaultExpanded
+            severity="error"
+            title={`Could not load ${name}`}
+          >
+            <Typography paragraph>{errorMessage(instance.error)}</Typography>
+            <Button variant="outlined" onClick={instance.refresh}>
+              Retry
+            </Button>
+          </WarningPanel>
+        </Content>
+      </Page>
+    );
+  }
+
+  const deleted = gone || deletedSignal;
+  const shown = deleted ? asDeleted(value) : value;
+  const jobs = jobsOldestFirst(shown);
+  const selectedJobID = pickedJobID ?? latestJobOf(shown)?.jobID;
+  const selectedJob = jobs.find(j => j.jobID === selectedJobID);
+  const eventList: LifecycleEvent[] = events.value ?? [];
+
+  return (
+    <Page themeId="tool">
+      {header}
+      <Content>
+        {deleted ? (
+          <Box mb={3}>
+            <Alert severity="success" role="status" action={back}>
+              <AlertTitle>{name} has been deleted</AlertTitle>
+              Its deprovision job succeeded and the record is gone; nothing is
+              left on the infrastructure. Below is what happened, as last seen.
+            </Alert>
+          </Box>
+        ) : (
+          <>
+            {isDeleting(value) && <DeletingBanner instance={value} />}
+            <Box display="flex" justifyContent="flex-end" mb={2}>
+              <InstanceActions instance={value} onChanged={instance.refresh} />
+            </Box>
+          </>
+        )}
+        {instance.error && !gone && (
+          <Box mb={2}>
+            <Alert severity="warning">
+              Could not refresh: {errorMessage(instance.error)}. Showing what
+              was last loaded.
+            </Alert>
+          </Box>
+        )}
+        <Grid container spacing={3}>
+          <Grid item xs={12} md={6}>
+            <StatusCard instance={shown} now={now} deleted={deleted} />
+          </Grid>
+          <Grid item xs={12} md={6}>
+            <SpecCard spec={value.spec} />
+          </Grid>
+          <Grid item xs={12}>
+            <JobTimelineCard
+              jobs={jobs}
+              events={eventList}
+              selectedJobID={selectedJobID}
+              onSelect={setPickedJobID}
+              now={now}
+            />
+          </Grid>
+          <Grid item xs={12}>
+            <JobOutputCard
+              namespace={namespace}
+              name={name}
+              job={selectedJob}
+            />
+          </Grid>
+          <Grid item xs={12}>
+            <LifecycleDiagrams
+              name={name}
+              phase={value.status?.phase}
+              deleted={deleted}
+              requestedAt={value.metadata.creationTimestamp}
+              events={eventList}
+            />
+          </Grid>
+          <Grid item xs={12}>
+            <ConditionsCard
+              conditions={value.status?.conditions}
+              phase={value.status?.phase}
+              now={now}
+            />
+          </Grid>
+        </Grid>
+      </Content>
+    </Page>
+  );
+};

@@ -1,0 +1,122 @@
+import { useEffect, useRef } from 'react';
+import { InfoCard, Progress } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { makeStyles, Typography } from '@material-ui/core';
+import useInterval from 'react-use/esm/useInterval';
+import {
+  isTerminalJobState,
+  ProvisioningJob,
+} from '@internal/plugin-vm-lifecycle-common';
+import { vmLifecycleApiRef } from '../../api';
+import { useLiveData } from '../../hooks/useLiveData';
+import { errorMessage, isNotFound } from '../../lib/errors';
+import { jobLabel } from '../../lib/jobs';
+import { JobStateStatus } from '../status/StatusLabel';
+import { CARD_TITLE_PROPS } from '../status/cardTitle';
+
+/** Job output changes without any status change, so a running job's output is polled. */
+const RUNNING_OUTPUT_POLL_MS = 2000;
+
+const useStyles = makeStyles(theme => ({
+  log: {
+    margin: 0,
+    maxHeight: 360,
+    overflow: 'auto',
+    padding: theme.spacing(1.5),
+    borderRadius: theme.shape.borderRadius,
+    background: theme.palette.type === 'dark' ? '#111' : '#1e1e1e',
+    color: '#e0e0e0',
+    fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
+    fontSize: theme.typography.pxToRem(12),
+    lineHeight: 1.5,
+    whiteSpace: 'pre-wrap',
+    wordBreak: 'break-word',
+  },
+}));
+
+export interface JobOutputCardProps {
+  namespace: string;
+  name: string;
+  job?: ProvisioningJob;
+}
+
+export const JobOutputCard = ({ namespace, name, job }: JobOutputCardProps) => {
+  const classes = useStyles();
+  const api = useApi(vmLifecycleApiRef);
+  const running = job !== undefined && !isTerminalJobState(job.state);
+  const output = useLiveData(
+    `${namespace}/${name}/${job?.jobID}`,
+    async () => (job ? api.getJobOutput(namespace, name, job.jobID) : ''),
+    { isRelevant: s => s.namespace === namespace && s.name === name },
+  );
+  useInterval(output.refresh, running ? RUNNING_OUTPUT_POLL_MS : null);
+  // One more fetch when the job changes state, so the final lines appear when it ends.
+  const { refresh } = output;
+  const state = job?.state;
+  useEffect(() => {
+    if (state) refresh();
+  }, [state, refresh]);
+
+  const logRef = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    // Follow the output like a terminal does.
+    const el = logRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [output.value]);
+
+  const renderBody = () => {
+    if (!job) {
+      return (
+        <Typography variant="body2" color="textSecondary">
+          No job has been launched yet.
+        </Typography>
+      );
+    }
+    if (output.loading) return <Progress />;
+    if (output.error && output.value === undefined) {
+      return (
+        <Typography variant="body2" color="textSecondary">
+          {isNotFound(output.error)
+            ? 'AAP has no output for this job (it may not have started yet, or it was purged).'
+            : `Could not load the output: ${errorMessage(output.error)}`}
+        </Typography>
+      );
+    }
+    const text = output.value ?? '';
+    let shown = text;
+    if (!text.trim()) {
+      shown = running
+        ? 'Waiting for the first output from AAP…'
+        : '(no output)';
+    }
+    return (
+      <pre
+        ref={logRef}
+        className={classes.log}
+        role="log"
+        aria-label={`Output of ${jobLabel(job).toLowerCase()}`}
+        aria-live="off"
+        // A scrollable region must be reachable from the keyboard, or its end cannot be read.
+        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
+        tabIndex={0}
+      >
+        {shown}
+      </pre>
+    );
+  };
+
+  return (
+    <InfoCard
+      titleTypographyProps={CARD_TITLE_PROPS}
+      title={job ? `Output of ${jobLabel(job).toLowerCase()}` : 'Job output'}
+      subheader={
+        running
+          ? 'Live: refreshed every 2 seconds while the job runs'
+          : 'What the playbook printed'
+      }
+      action={job ? <JobStateStatus state={job.state} /> : undefined}
+    >
+      {renderBody()}
+    </InfoCard>
+  );
+};

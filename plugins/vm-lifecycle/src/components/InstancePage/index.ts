@@ -1,0 +1,3 @@
+export { InstancePage } from './InstancePage';
+export { InstanceActions } from './InstanceActions';
+export { DeleteInstanceDialog } from './DeleteInstanceDialog';

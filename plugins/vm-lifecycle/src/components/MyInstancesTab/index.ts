@@ -1,0 +1,1 @@
+export { MyInstancesTab } from './MyInstancesTab';

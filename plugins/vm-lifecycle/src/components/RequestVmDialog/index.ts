@@ -1,0 +1,3 @@
+export { RequestVmDialog } from './RequestVmDialog';
+export type { RequestVmDialogProps } from './RequestVmDialog';
+export { RequestVmButton } from './RequestVmButton';

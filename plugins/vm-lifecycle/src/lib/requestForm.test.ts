@@ -1,0 +1,92 @@
+import { TEMPLATES } from '../__testUtils__/fixtures';
+import {
+  buildCreateRequest,
+  initialFormValues,
+  validateRequest,
+} from './requestForm';
+
+const [small, db] = TEMPLATES;
+
+describe('request form', () => {
+  it("starts from the template's defaults", () => {
+    const values = initialFormValues(small);
+    expect(values).toMatchObject({
+      templateID: 'small',
+      cores: '2',
+      memoryGiB: '4',
+      bootDiskGiB: '20',
+      imageSourceRef: 'quay.io/containerdisks/fedora:latest',
+      runStrategy: 'Always',
+    });
+    expect(initialFormValues(db).parameters).toEqual({
+      engine: '',
+      replicas: '1',
+      backups: true,
+    });
+  });
+
+  it('sends only what differs from the defaults', () => {
+    const values = {
+      ...initialFormValues(small),
+      name: 'web-1',
+      memoryGiB: '8',
+      runStrategy: 'Halted' as const,
+    };
+    expect(buildCreateRequest(values, small)).toEqual({
+      metadata: { name: 'web-1' },
+      spec: { templateID: 'small', memoryGiB: 8, runStrategy: 'Halted' },
+    });
+  });
+
+  it('accepts a valid request and returns the parsed body', () => {
+    const result = validateRequest(
+      { ...initialFormValues(small), name: 'web-1' },
+      small,
+    );
+    expect(result).toMatchObject({
+      valid: true,
+      request: { metadata: { name: 'web-1' } },
+    });
+  });
+
+  it('reports each problem under its field, in the shared wording', () => {
+    const result = validateRequest(
+      {
+        ...initialFormValues(small),
+        name: 'Bad Name',
+        cores: 'four',
+        bootDiskGiB: '-1',
+      },
+      small,
+    );
+    expect(result.valid).toBe(false);
+    expect(result.errors.fields.name).toMatch(
+      /^Name must be an RFC 1123 label/,
+    );
+    expect(result.errors.fields.cores).toBe(
+      'CPU cores must be an integer between 1 and 128',
+    );
+    expect(result.errors.fields.bootDiskGiB).toBe(
+      'Boot disk (GiB) must be an integer of at least 1',
+    );
+  });
+
+  it('refuses a change to a field the template fixes', () => {
+    const values = { ...initialFormValues(db), name: 'db-1', bootDiskGiB: '5' };
+    values.parameters = { ...values.parameters, engine: 'pg' };
+    const result = validateRequest(values, db);
+    expect(result.errors.fields.bootDiskGiB).toBe(
+      'Boot disk (GiB) is fixed by template "db"',
+    );
+  });
+
+  it('puts parameter issues under the parameter', () => {
+    const result = validateRequest(
+      { ...initialFormValues(db), name: 'db-1' },
+      db,
+    );
+    expect(result.errors.fields['parameter:engine']).toBe(
+      'Database engine is required',
+    );
+  });
+});
