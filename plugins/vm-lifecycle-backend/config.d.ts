@@ -3,7 +3,10 @@ import { HumanDuration } from '@backstage/types';
 export interface Config {
   /** Configuration of the vm-lifecycle backend plugin (the ComputeInstance controller). */
   vmLifecycle?: {
-    /** API group of the ComputeInstance resource and prefix of its finalizers/annotations. Default osac.openshift.io (older clusters: cloudkit.openshift.io). */
+    /**
+     * API group of the ComputeInstance resource and prefix of its finalizers/annotations. Default osac.openshift.io (older clusters: cloudkit.openshift.io).
+     * @visibility frontend
+     */
     apiGroup?: string;
     /** Namespace used when a request names none. Default "default". */
     defaultNamespace?: string;

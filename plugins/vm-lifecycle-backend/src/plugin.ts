@@ -178,6 +178,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
             logger,
             service,
             settings: {
+              apiGroup: settings.apiGroup,
               provider: settings.providerType,
               store: settings.storeType,
               pollIntervalMs: settings.controller.pollIntervalMs,

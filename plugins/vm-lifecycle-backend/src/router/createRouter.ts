@@ -27,6 +27,8 @@ import { InstanceService } from '../service/InstanceService';
 
 /** What the portal may know about the deployment (no URLs, no secrets). */
 export interface PublicSettings {
+  /** API group of the resource: prefix of the owner and requested-by annotations. */
+  apiGroup: string;
   provider: 'aap' | 'eda';
   store: 'database' | 'kubernetes';
   pollIntervalMs: number;
