@@ -69,6 +69,7 @@ describe('vm-lifecycle REST API', () => {
     const res = await call('get', '/settings');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
+      apiGroup: 'osac.openshift.io',
       provider: 'aap',
       store: 'database',
       pollIntervalMs: 100,
