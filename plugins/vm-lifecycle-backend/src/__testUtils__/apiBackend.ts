@@ -120,7 +120,12 @@ export interface ApiBackend {
   server: Server;
   sim: AapSimulator;
   published: Array<{ channel: string; message: any; recipients: any }>;
-  auditEvents: Array<{ eventId: string; outcome: 'success' | 'fail'; meta?: unknown; error?: string }>;
+  auditEvents: Array<{
+    eventId: string;
+    outcome: 'success' | 'fail';
+    meta?: unknown;
+    error?: string;
+  }>;
   logger: RecordingLogger;
   stop(): Promise<void>;
 }

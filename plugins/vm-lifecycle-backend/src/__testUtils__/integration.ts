@@ -1,3 +1,4 @@
+import { waitFor } from './waitFor';
 import { mockServices } from '@backstage/backend-test-utils';
 import {
   createAapSimulator,
@@ -71,21 +72,6 @@ export async function createIntegrationEnv(
       metadata: { name, namespace: 'default' },
       spec: sampleSpec(spec),
     });
-  }
-
-  async function waitFor<T>(
-    what: string,
-    probe: () => Promise<T | undefined | false>,
-    timeoutMs = 20_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline)
-        throw new Error(`Timed out waiting for ${what}`);
-      await new Promise(r => setTimeout(r, 25));
-    }
   }
 
   const env = {

@@ -1,3 +1,4 @@
+import { waitFor } from '../../__testUtils__/waitFor';
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import {
@@ -119,21 +120,6 @@ export async function createClusterEnv(options: ClusterEnvOptions = {}) {
     replica.stopped = true;
     await replica.controller.stop();
     await replica.components.close();
-  }
-
-  async function waitFor<T>(
-    what: string,
-    probe: () => Promise<T | undefined | false> | T | undefined | false,
-    timeoutMs = 20_000,
-  ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline)
-        throw new Error(`Timed out waiting for ${what}`);
-      await new Promise(r => setTimeout(r, 25));
-    }
   }
 
   return {
