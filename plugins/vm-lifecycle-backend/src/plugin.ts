@@ -70,7 +70,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
             logger.info(
               `Cluster mode: ComputeInstances on ${cluster.settings.server}${cluster.settings.kubevirtActive ? ' (KubeVirt status on)' : ''}`,
             );
-            return { ...cluster, close: () => cluster.close() };
+            return cluster;
           }
           const knex = await database.getClient();
           const skipMigrations = database.migrations?.skip ?? false;

@@ -1,11 +1,11 @@
 import {
+  canonicalJson,
   ComputeInstance,
   ComputeInstanceStatus,
   ProvisioningJob,
 } from '@internal/plugin-vm-lifecycle-common';
 import { isStaleResourceVersionError } from '../store/errors';
 import { ComputeInstanceStore } from '../store/types';
-import { canonicalJson } from '@internal/plugin-vm-lifecycle-common';
 import { upsertJob } from './status';
 
 export type StatusMutation = (

@@ -38,11 +38,11 @@ export interface PublicSettings {
 export interface RouterOptions {
   logger: LoggerService;
   settings?: PublicSettings;
-  service?: InstanceService;
-  httpAuth?: HttpAuthService;
-  permissions?: PermissionsService;
-  auditor?: AuditorService;
-  rules?: ReturnType<typeof createInstanceRules>;
+  service: InstanceService;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  auditor: AuditorService;
+  rules: ReturnType<typeof createInstanceRules>;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -90,9 +90,6 @@ export async function createRouter(
   });
 
   const { service, httpAuth, permissions, auditor, rules } = options;
-  if (!service || !httpAuth || !permissions || !auditor || !rules) {
-    return router;
-  }
   const ruleList = [rules.isRequester, rules.isOwner];
 
   router.use(express.json({ limit: MAX_BODY_BYTES, strict: false }));
@@ -103,7 +100,7 @@ export async function createRouter(
     meta: Record<string, string>,
     fn: () => Promise<T>,
   ): Promise<T> {
-    const event = await auditor!.createEvent({
+    const event = await auditor.createEvent({
       eventId,
       request: req,
       severityLevel: 'medium',
@@ -123,7 +120,7 @@ export async function createRouter(
     credentials: BackstageCredentials,
     permission: BasicPermission,
   ) {
-    const [decision] = await permissions!.authorize([{ permission }], {
+    const [decision] = await permissions.authorize([{ permission }], {
       credentials,
     });
     if (decision.result !== AuthorizeResult.ALLOW) {
@@ -138,7 +135,7 @@ export async function createRouter(
     permission: InstancePermission,
     instance: ComputeInstance,
   ) {
-    const [decision] = await permissions!.authorizeConditional(
+    const [decision] = await permissions.authorizeConditional(
       [{ permission }],
       { credentials },
     );
@@ -151,15 +148,15 @@ export async function createRouter(
 
   /** Loads an instance and checks the permission; a denial is audited too. */
   async function loadAuthorized(req: Request, permission: InstancePermission) {
-    const credentials = await httpAuth!.credentials(req, {
+    const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const instance = await service!.get(req.params.namespace, req.params.name);
+    const instance = await service.get(req.params.namespace, req.params.name);
     try {
       await authorizeInstance(credentials, permission, instance);
     } catch (e) {
       if (e instanceof NotAllowedError) {
-        const event = await auditor!.createEvent({
+        const event = await auditor.createEvent({
           eventId: 'instance-access-denied',
           request: req,
           severityLevel: 'high',

@@ -16,7 +16,7 @@ import {
   checkPrecondition,
   compareByKey,
   jsonClone,
-  matchesLabels,
+  matchesListOptions,
   writeTarget,
 } from './objectRules';
 import {
@@ -85,19 +85,13 @@ export class InMemoryStore implements ComputeInstanceStore {
   }
 
   async list(options: ListOptions = {}): Promise<ComputeInstance[]> {
-    const { requestedByAnnotation, ownerAnnotation } = this.names;
     return [...this.objects.values()]
       .map(json => JSON.parse(json) as ComputeInstance)
       .filter(
         obj =>
           (options.namespace === undefined ||
             obj.metadata.namespace === options.namespace) &&
-          (options.requestedBy === undefined ||
-            obj.metadata.annotations[requestedByAnnotation] ===
-              options.requestedBy) &&
-          (options.owner === undefined ||
-            obj.metadata.annotations[ownerAnnotation] === options.owner) &&
-          matchesLabels(obj, options.labels),
+          matchesListOptions(obj, options, this.names),
       )
       .sort(compareByKey);
   }

@@ -27,7 +27,7 @@ import {
   applyUpdate,
   buildNewInstance,
   compareByKey,
-  matchesLabels,
+  matchesListOptions,
   writeTarget,
 } from './objectRules';
 import {
@@ -120,7 +120,6 @@ export class KubernetesStore implements ComputeInstanceStore {
   }
 
   async list(options: ListOptions = {}): Promise<ComputeInstance[]> {
-    const { requestedByAnnotation, ownerAnnotation } = this.names;
     const labelSelector = options.labels
       ? Object.entries(options.labels)
           .map(([k, v]) => `${k}=${v}`)
@@ -139,15 +138,7 @@ export class KubernetesStore implements ComputeInstanceStore {
     return lists
       .flatMap(l => l.items)
       .map(raw => this.convert(raw))
-      .filter(
-        obj =>
-          (options.requestedBy === undefined ||
-            obj.metadata.annotations[requestedByAnnotation] ===
-              options.requestedBy) &&
-          (options.owner === undefined ||
-            obj.metadata.annotations[ownerAnnotation] === options.owner) &&
-          matchesLabels(obj, options.labels),
-      )
+      .filter(obj => matchesListOptions(obj, options, this.names))
       .sort(compareByKey);
   }
 

@@ -1,11 +1,12 @@
 import { InputError } from '@backstage/errors';
 import {
+  ApiGroupNames,
   COMPUTE_INSTANCE_KIND,
   ComputeInstance,
   ComputeInstanceSpec,
 } from '@internal/plugin-vm-lifecycle-common';
 import { StaleResourceVersionError } from './errors';
-import { NewComputeInstance } from './types';
+import { ListOptions, NewComputeInstance } from './types';
 import { validateStatus } from './validateStatus';
 
 /*
@@ -264,6 +265,25 @@ export function applyDelete(
 }
 
 /** Exact-match label selector: every pair must be present with the same value. */
+/**
+ * The in-memory part of a list query: requester, owner and labels. (The database store filters
+ * the same fields in SQL; the Kubernetes store lists by namespace on the server.)
+ */
+export function matchesListOptions(
+  obj: ComputeInstance,
+  options: Pick<ListOptions, 'requestedBy' | 'owner' | 'labels'>,
+  names: Pick<ApiGroupNames, 'requestedByAnnotation' | 'ownerAnnotation'>,
+): boolean {
+  const annotations = obj.metadata.annotations ?? {};
+  return (
+    (options.requestedBy === undefined ||
+      annotations[names.requestedByAnnotation] === options.requestedBy) &&
+    (options.owner === undefined ||
+      annotations[names.ownerAnnotation] === options.owner) &&
+    matchesLabels(obj, options.labels)
+  );
+}
+
 export function matchesLabels(
   obj: ComputeInstance,
   labels: Record<string, string> | undefined,
