@@ -14,7 +14,7 @@ import {
   catalogPlugin,
 } from '@backstage/plugin-catalog';
 import { SignalsDisplay } from '@backstage/plugin-signals';
-import { VmLifecyclePage } from '@internal/plugin-vm-lifecycle';
+import { VmLifecyclePage } from '@vm-selfservice/plugin-vm-lifecycle';
 import { apis } from './apis';
 import { Root } from './components/Root';
 import { entityPage } from './components/catalog/EntityPage';

@@ -12,7 +12,7 @@ backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(sandboxPermissionPolicyModule);
 backend.add(import('@backstage/plugin-events-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
-backend.add(import('@internal/plugin-vm-lifecycle-backend'));
+backend.add(import('@vm-selfservice/plugin-vm-lifecycle-backend'));
 backend.add(aapSimulatorPlugin);
 
 backend.start();

@@ -3,7 +3,7 @@ import { durationToMilliseconds } from '@backstage/types';
 import {
   DEFAULT_API_GROUP,
   DEFAULT_MAX_JOB_HISTORY,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { JobPollingMode } from './controller/jobTracker';
 
 export interface AapProviderConfig {

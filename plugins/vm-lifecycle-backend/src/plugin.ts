@@ -6,7 +6,7 @@ import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   apiGroupNames,
   vmLifecyclePermissions,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { readVmLifecycleConfig } from './config';
 import { Controller } from './controller/controller';
 import { DatabaseLeaderElector } from './controller/databaseLease';

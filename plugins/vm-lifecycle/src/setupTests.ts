@@ -1,4 +1,10 @@
 import '@testing-library/jest-dom';
+import { configure } from '@testing-library/react';
+
+// These tests type into and click through MUI dialogs; on a 2-core CI machine running the backend
+// suites beside them, one such test takes 5-15 s, far beyond jest's and testing-library's defaults.
+jest.setTimeout(60_000);
+configure({ asyncUtilTimeout: 10_000 });
 
 // jsdom cannot lay out SVG text, so mermaid cannot render here. Components get a stand-in SVG
 // that carries the diagram text; the text itself is unit-tested in src/diagrams.

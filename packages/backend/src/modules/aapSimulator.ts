@@ -4,7 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
-import { createAapSimulator } from '@internal/aap-simulator';
+import { createAapSimulator } from '@vm-selfservice/aap-simulator';
 
 /**
  * Mounts the AWX-compatible AAP simulator at /api/aap-simulator for the sandbox, so the portal

@@ -3,7 +3,7 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
-import { VmLifecyclePermissionPolicy } from '@internal/plugin-vm-lifecycle-backend';
+import { VmLifecyclePermissionPolicy } from '@vm-selfservice/plugin-vm-lifecycle-backend';
 
 /** The sandbox's permission policy: the vm-lifecycle rules, admin groups from vmLifecycle.adminGroups. */
 export const sandboxPermissionPolicyModule = createBackendModule({

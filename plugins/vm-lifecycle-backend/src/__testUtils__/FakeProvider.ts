@@ -3,7 +3,7 @@ import {
   isTerminalJobState,
   JobState,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
   CancelResult,
   DeprovisionTrigger,

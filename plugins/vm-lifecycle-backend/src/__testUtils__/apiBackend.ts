@@ -10,7 +10,7 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { createAapSimulator, AapSimulator } from '@internal/aap-simulator';
+import { createAapSimulator, AapSimulator } from '@vm-selfservice/aap-simulator';
 import {
   signalsServiceRef,
   SignalsService,

@@ -4,7 +4,7 @@ import {
   ComputeInstance,
   ComputeInstanceSpec,
   latestJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { JobTracker } from '../controller/jobTracker';
 import { Reconciler } from '../controller/reconciler';
 import { ReconcileResult } from '../controller/workQueue';

@@ -4,12 +4,12 @@ import {
   createAapSimulator,
   AapSimulator,
   AapSimulatorOptions,
-} from '@internal/aap-simulator';
+} from '@vm-selfservice/aap-simulator';
 import {
   apiGroupNames,
   ComputeInstance,
   ComputeInstanceSpec,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { Knex } from 'knex';
 import { AapClient } from '../aap/AapClient';
 import { Controller, ControllerOptions } from '../controller/controller';

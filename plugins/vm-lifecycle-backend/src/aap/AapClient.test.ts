@@ -1,7 +1,7 @@
 /**
  * The client against the AWX-compatible simulator over real HTTP, under both API base paths.
  */
-import { createAapSimulator } from '@internal/aap-simulator';
+import { createAapSimulator } from '@vm-selfservice/aap-simulator';
 import { AapClient, AapClientOptions } from './AapClient';
 import {
   AapNotFoundError,

@@ -12,7 +12,7 @@ import {
   ComputeInstance,
   ComputeInstanceSpec,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import express from 'express';
 import { Knex } from 'knex';
 import {

@@ -6,7 +6,7 @@ import {
   ComputeInstanceSpec,
   InstanceSignal,
   JobState,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { Knex } from 'knex';
 import { AapClient } from '../aap/AapClient';
 import { AapRequestStats } from '../aap/types';

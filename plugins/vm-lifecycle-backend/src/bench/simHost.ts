@@ -7,7 +7,7 @@ import {
   SimFaults,
   SimJobInfo,
   SimVm,
-} from '@internal/aap-simulator';
+} from '@vm-selfservice/aap-simulator';
 import { ProcessFigures, startProcessSampler } from './stats';
 
 export type { SimFaults, SimJobInfo, SimVm };

@@ -1,5 +1,5 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { latestJob } from '@internal/plugin-vm-lifecycle-common';
+import { latestJob } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { ClusterEnv, NS, createClusterEnv } from './__testUtils__/clusterEnv';
 
 jest.setTimeout(60_000);

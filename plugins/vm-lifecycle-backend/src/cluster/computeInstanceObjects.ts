@@ -2,7 +2,7 @@ import {
   COMPUTE_INSTANCE_KIND,
   ComputeInstance,
   canonicalJson,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /*
  * Between the custom resource as the API server returns it and the store port's ComputeInstance.

@@ -13,7 +13,7 @@ import {
   computeInstanceSpecSchema,
   computeInstanceSpecShape,
   computeInstanceStatusSchema,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /*
  * The CRD in deploy/ and the portal's zod schemas describe the same resource twice (the API server

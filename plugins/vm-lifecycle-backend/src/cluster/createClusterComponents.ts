@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
-import { apiGroupNames } from '@internal/plugin-vm-lifecycle-common';
+import { apiGroupNames } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { ApisApi, KubeConfig } from '@kubernetes/client-node';
 import {
   KubernetesLeaderElector,

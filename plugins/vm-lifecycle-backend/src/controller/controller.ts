@@ -2,7 +2,7 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   ApiGroupNames,
   ComputeInstance,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { LifecycleEventStore } from '../events/types';
 import { ProvisioningProvider } from '../providers/types';
 import { ComputeInstanceStore, WatchEvent } from '../store/types';

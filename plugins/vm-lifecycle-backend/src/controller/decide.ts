@@ -2,7 +2,7 @@ import {
   isTerminalJobState,
   latestJob,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /*
  * The controller's decisions as pure functions of the job history (as the OSAC operator's

@@ -1,8 +1,8 @@
-import { createAapSimulator, AapSimulator } from '@internal/aap-simulator';
+import { createAapSimulator, AapSimulator } from '@vm-selfservice/aap-simulator';
 import {
   ComputeInstance,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { AapClient } from '../aap/AapClient';
 import { AapDirectProvider } from '../providers/AapDirectProvider';
 import { JobPollingMode, JobTracker } from './jobTracker';

@@ -2,7 +2,7 @@ import {
   ComputeInstance,
   isTerminalJobState,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { JobStatus, ProvisioningProvider } from '../providers/types';
 
 export type JobPollingMode = 'batch' | 'perJob';

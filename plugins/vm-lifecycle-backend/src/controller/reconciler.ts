@@ -7,7 +7,7 @@ import {
   latestJob,
   LifecycleEvent,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   AapNotFoundError,

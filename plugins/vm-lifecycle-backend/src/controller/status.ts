@@ -8,7 +8,7 @@ import {
   latestJob,
   Phase,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /*
  * Pure helpers that derive status fields from spec and job history.

@@ -3,7 +3,7 @@ import {
   ComputeInstance,
   ComputeInstanceStatus,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { isStaleResourceVersionError } from '../store/errors';
 import { ComputeInstanceStore } from '../store/types';
 import { upsertJob } from './status';

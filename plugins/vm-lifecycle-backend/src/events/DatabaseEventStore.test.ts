@@ -1,4 +1,4 @@
-import { ComputeInstanceSpec } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstanceSpec } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { Knex } from 'knex';
 import { DatabaseStore } from '../store/DatabaseStore';
 import {

@@ -1,4 +1,4 @@
-import { LifecycleEvent } from '@internal/plugin-vm-lifecycle-common';
+import { LifecycleEvent } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { Knex } from 'knex';
 import { EVENTS_TABLE, applyDatabaseMigrations } from '../store/migrations';
 import { writeQueueFor } from '../store/serialQueue';

@@ -5,7 +5,7 @@ import {
   COMPUTE_INSTANCE_KIND,
   LifecycleEvent,
   apiGroupNames,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { CoreV1Api, CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import { describeKubeError, kubeStatusOf } from '../cluster/kubeErrors';
 import {

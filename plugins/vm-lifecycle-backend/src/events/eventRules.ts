@@ -1,5 +1,5 @@
 import { InputError } from '@backstage/errors';
-import { LifecycleEvent } from '@internal/plugin-vm-lifecycle-common';
+import { LifecycleEvent } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { InstanceRef, LifecycleEventStore } from './types';
 
 export type NewLifecycleEvent = Parameters<LifecycleEventStore['record']>[1];

@@ -1,4 +1,4 @@
-import { LifecycleEvent } from '@internal/plugin-vm-lifecycle-common';
+import { LifecycleEvent } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 export interface InstanceRef {
   namespace: string;

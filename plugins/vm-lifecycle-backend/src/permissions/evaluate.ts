@@ -6,7 +6,7 @@ import {
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
 import { PermissionRule } from '@backstage/plugin-permission-node';
-import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { InstanceQuery } from './rules';
 
 type InstanceRule = PermissionRule<

@@ -14,7 +14,7 @@ import {
   vmAdminPermission,
   vmInstanceCreatePermission,
   VM_INSTANCE_RESOURCE_TYPE,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
   createVmInstanceConditionalDecision,
   vmInstanceConditions,

@@ -8,7 +8,7 @@ import {
   apiGroupNames,
   ComputeInstance,
   VM_INSTANCE_RESOURCE_TYPE,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { z } from 'zod/v3';
 
 /** A filter the database store understands: the annotation-derived column must be one of the values. */

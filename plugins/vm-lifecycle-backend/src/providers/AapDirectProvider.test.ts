@@ -2,13 +2,13 @@
  * AAP Direct end to end against the simulator over real HTTP: template resolution and its cache,
  * launch payload, job and workflow-job polling, cancel, purge, batch status.
  */
-import { createAapSimulator } from '@internal/aap-simulator';
+import { createAapSimulator } from '@vm-selfservice/aap-simulator';
 import {
   ComputeInstance,
   JobState,
   ProvisioningJob,
   isTerminalJobState,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { AapClient } from '../aap/AapClient';
 import {
   AapNotFoundError,

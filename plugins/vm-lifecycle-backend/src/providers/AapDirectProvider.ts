@@ -3,7 +3,7 @@ import {
   JobType,
   ProvisioningJob,
   jobStateFromAapStatus,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { AapClient } from '../aap/AapClient';
 import { AapNotFoundError, ConfigurationError } from '../aap/errors';
 import { AapTemplate } from '../aap/types';

@@ -3,7 +3,7 @@ import {
   apiGroupNames,
   ComputeInstance,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { InMemoryStore } from '../store/InMemoryStore';
 import { sampleSpec } from '../__testUtils__/harness';
 import {

@@ -4,7 +4,7 @@ import {
   ComputeInstance,
   JobType,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { createNodeFetch, FetchLike } from '../aap/transport';
 import { ComputeInstanceStore } from '../store/types';
 import { EdaAuthConfig, validateEdaAuth } from './edaAuth';

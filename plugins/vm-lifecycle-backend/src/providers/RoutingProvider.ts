@@ -4,7 +4,7 @@ import {
   ComputeInstance,
   isTerminalJobState,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { ComputeInstanceStore } from '../store/types';
 import { EdaCompletion } from './edaCompletion';
 import { isEdaJobId } from './edaJobId';

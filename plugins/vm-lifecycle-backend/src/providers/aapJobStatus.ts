@@ -1,4 +1,4 @@
-import { jobStateFromAapStatus } from '@internal/plugin-vm-lifecycle-common';
+import { jobStateFromAapStatus } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { JobStatus } from './types';
 import { AapJobRef, aapJobLabel } from './aapJobId';
 

@@ -1,6 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
-import { createAapSimulator, AapSimulator } from '@internal/aap-simulator';
+import { createAapSimulator, AapSimulator } from '@vm-selfservice/aap-simulator';
 import {
   createKubeTestApiServer,
   KubeTestApiServer,
@@ -8,7 +8,7 @@ import {
 import {
   apiGroupNames,
   ComputeInstance,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createClusterComponents, ClusterComponents } from '../cluster';
 import { Controller } from '../controller/controller';

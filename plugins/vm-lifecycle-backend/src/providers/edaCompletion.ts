@@ -2,7 +2,7 @@ import {
   ApiGroupNames,
   ComputeInstance,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { ComputeInstanceStore } from '../store/types';
 import { hasAapFinalizer } from './edaMetadata';
 import { CancelResult, JobStatus } from './types';

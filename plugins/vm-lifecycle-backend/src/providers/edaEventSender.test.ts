@@ -1,4 +1,4 @@
-import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
   AuthenticationError,
   ConfigurationError,

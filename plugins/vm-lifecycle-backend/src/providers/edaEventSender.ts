@@ -1,4 +1,4 @@
-import { ComputeInstance, JobType } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance, JobType } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
   AapError,
   AuthenticationError,

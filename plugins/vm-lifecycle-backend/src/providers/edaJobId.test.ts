@@ -1,4 +1,4 @@
-import { ProvisioningJob } from '@internal/plugin-vm-lifecycle-common';
+import { ProvisioningJob } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { edaJobNumber, isEdaJobId, nextEdaJobId } from './edaJobId';
 import { parseAapJobId } from './aapJobId';
 

@@ -1,4 +1,4 @@
-import { ProvisioningJob } from '@internal/plugin-vm-lifecycle-common';
+import { ProvisioningJob } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /**
  * EDA event streams answer an accepted event with an empty 200: no job id ever reaches the sender.

@@ -1,4 +1,4 @@
-import { apiGroupNames } from '@internal/plugin-vm-lifecycle-common';
+import { apiGroupNames } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { InMemoryStore } from '../store/InMemoryStore';
 import { sampleSpec } from '../__testUtils__/harness';
 import {

@@ -2,7 +2,7 @@ import {
   ApiGroupNames,
   ComputeInstance,
   ObjectMeta,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { isStaleResourceVersionError } from '../store/errors';
 import { ComputeInstanceStore } from '../store/types';
 

@@ -2,7 +2,7 @@ import {
   ComputeInstance,
   JobState,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 export interface LaunchedJob {
   jobID: string;

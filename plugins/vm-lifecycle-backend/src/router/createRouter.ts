@@ -17,7 +17,7 @@ import {
   vmInstanceDeletePermission,
   vmInstanceReadPermission,
   vmInstanceUpdatePermission,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import express, { ErrorRequestHandler, Request } from 'express';
 import Router from 'express-promise-router';
 import { decisionPredicate } from '../permissions/evaluate';

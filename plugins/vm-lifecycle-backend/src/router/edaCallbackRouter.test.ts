@@ -3,7 +3,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import {
   apiGroupNames,
   ComputeInstance,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import express from 'express';
 import request from 'supertest';
 import { InMemoryStore } from '../store/InMemoryStore';

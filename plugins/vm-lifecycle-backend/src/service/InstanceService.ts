@@ -12,7 +12,7 @@ import {
   patchInstanceRequestSchema,
   safeApplyTemplateDefaults,
   VmTemplate,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { LifecycleEventStore } from '../events/types';
 import { ProvisioningProvider } from '../providers/types';
 import { isStaleResourceVersionError } from '../store/errors';

@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
-import { ApiGroupNames } from '@internal/plugin-vm-lifecycle-common';
+import { ApiGroupNames } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { AapClient } from '../aap/AapClient';
 import { VmLifecycleConfig } from '../config';
 import { AapDirectProvider } from '../providers/AapDirectProvider';

@@ -2,7 +2,7 @@ import {
   ApiGroupNames,
   InstanceSignal,
   SIGNAL_CHANNEL,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { SignalsService } from '@backstage/plugin-signals-node';
 import { ComputeInstanceStore } from '../store/types';
 

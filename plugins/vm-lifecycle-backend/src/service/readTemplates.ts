@@ -3,7 +3,7 @@ import {
   formatValidationError,
   VmTemplate,
   vmTemplateSchema,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /** Reads vmLifecycle.templates; a bad template stops the backend with the field that is wrong. */
 export function readTemplates(config: Config): VmTemplate[] {

@@ -5,7 +5,7 @@ import {
   ApiGroupNames,
   ComputeInstance,
   apiGroupNames,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { Knex } from 'knex';
 import { AlreadyExistsError, StaleResourceVersionError } from './errors';
 import {

@@ -2,7 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import {
   ComputeInstance,
   apiGroupNames,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { InMemoryStore, InMemoryWriteKind } from './InMemoryStore';
 import { runStoreContractTests } from './storeContract';
 

@@ -5,7 +5,7 @@ import {
   ApiGroupNames,
   ComputeInstance,
   apiGroupNames,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { AlreadyExistsError } from './errors';
 import {
   WriteOutcome,

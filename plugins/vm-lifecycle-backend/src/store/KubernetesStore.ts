@@ -7,7 +7,7 @@ import {
   COMPUTE_INSTANCE_PLURAL,
   ComputeInstance,
   apiGroupNames,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
   CustomObjectsApi,
   KubeConfig,

@@ -18,7 +18,7 @@ const migrations = new WeakMap<Knex, Promise<void>>();
 
 export function migrationsDirectory(): string {
   return resolvePackagePath(
-    '@internal/plugin-vm-lifecycle-backend',
+    '@vm-selfservice/plugin-vm-lifecycle-backend',
     'migrations',
   );
 }

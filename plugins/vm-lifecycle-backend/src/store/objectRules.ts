@@ -4,7 +4,7 @@ import {
   COMPUTE_INSTANCE_KIND,
   ComputeInstance,
   ComputeInstanceSpec,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { StaleResourceVersionError } from './errors';
 import { ListOptions, NewComputeInstance } from './types';
 import { validateStatus } from './validateStatus';

@@ -1,4 +1,4 @@
-import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /**
  * Parsed objects by uid, each valid only for the resourceVersion it was parsed at.

@@ -7,7 +7,7 @@ import {
   JobState,
   ProvisioningJob,
   apiGroupNames,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { PHASES } from './validateStatus';
 import { ComputeInstanceStore, NewComputeInstance, WatchEvent } from './types';
 

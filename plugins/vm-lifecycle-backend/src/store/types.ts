@@ -2,7 +2,7 @@ import {
   ComputeInstance,
   ComputeInstanceSpec,
   ComputeInstanceStatus,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /** What a caller supplies to create an instance; the store assigns uid, resourceVersion and timestamps. */
 export interface NewComputeInstance {

@@ -1,7 +1,7 @@
 import {
   JOB_STATES,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { validateStatus } from './validateStatus';
 
 const job = (

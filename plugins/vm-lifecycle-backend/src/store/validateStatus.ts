@@ -2,7 +2,7 @@ import { InputError } from '@backstage/errors';
 import {
   ComputeInstanceStatus,
   JOB_STATES,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /*
  * Schema validation of the status subresource, playing the role the CRD's OpenAPI schema plays in a

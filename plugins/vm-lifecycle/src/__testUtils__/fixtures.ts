@@ -3,7 +3,7 @@ import {
   LifecycleEvent,
   ProvisioningJob,
   VmTemplate,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { VmLifecycleApi } from '../api';
 
 export const GROUP = 'osac.openshift.io';

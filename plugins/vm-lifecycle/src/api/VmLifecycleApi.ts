@@ -5,7 +5,7 @@ import {
   LifecycleEvent,
   RunStrategy,
   VmTemplate,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /** Query of GET /instances; every filter is optional and they combine with AND. */
 export interface InstanceFilter {

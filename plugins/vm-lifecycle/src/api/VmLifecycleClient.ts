@@ -6,7 +6,7 @@ import {
   LifecycleEvent,
   RunStrategy,
   VmTemplate,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
   InstanceFilter,
   PortalSettings,

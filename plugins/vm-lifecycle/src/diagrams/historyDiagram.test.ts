@@ -1,4 +1,4 @@
-import { LifecycleEvent } from '@internal/plugin-vm-lifecycle-common';
+import { LifecycleEvent } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { historySequenceDiagram } from './historyDiagram';
 
 let clock = Date.parse('2026-01-01T10:00:00Z');

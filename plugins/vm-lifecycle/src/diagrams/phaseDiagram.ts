@@ -1,4 +1,4 @@
-import { Phase } from '@internal/plugin-vm-lifecycle-common';
+import { Phase } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /** Every phase of the resource, in the order a VM usually passes through them. */
 export const PHASES: readonly Phase[] = [

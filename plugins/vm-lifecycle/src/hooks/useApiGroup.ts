@@ -3,7 +3,7 @@ import {
   apiGroupNames,
   ApiGroupNames,
   DEFAULT_API_GROUP,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /**
  * Annotation names for new requests. The backend's API group is only visible here if the app

@@ -4,7 +4,7 @@ import { useSignal } from '@backstage/plugin-signals-react';
 import {
   InstanceSignal,
   SIGNAL_CHANNEL,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /** Polling when no signal API is installed: slow, the page still converges. */
 export const FALLBACK_POLL_MS = 15_000;

@@ -5,7 +5,7 @@ import {
   isTerminalJobState,
   latestJob,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /** The API group an instance was written with ("osac.openshift.io/v1alpha1" -> "osac.openshift.io"). */
 export function apiGroupOf(

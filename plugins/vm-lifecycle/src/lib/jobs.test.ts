@@ -1,4 +1,4 @@
-import { LifecycleEvent } from '@internal/plugin-vm-lifecycle-common';
+import { LifecycleEvent } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { job } from '../__testUtils__/fixtures';
 import { jobDurationMs, jobEndTime, jobLabel } from './jobs';
 

@@ -2,7 +2,7 @@ import {
   isTerminalJobState,
   LifecycleEvent,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /** Event reasons the controller records when a job reaches a terminal state. */
 const JOB_END_REASONS: ReadonlySet<string> = new Set([

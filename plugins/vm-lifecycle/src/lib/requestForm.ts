@@ -9,7 +9,7 @@ import {
   TemplateFieldPath,
   TemplateParameter,
   VmTemplate,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /** What the request dialog edits. Inputs are kept as typed text; the schemas judge them. */
 export interface RequestFormValues {

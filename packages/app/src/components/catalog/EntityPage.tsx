@@ -1,6 +1,6 @@
 import { Grid } from '@material-ui/core';
 import { EntityLayout, EntitySwitch, isKind } from '@backstage/plugin-catalog';
-import { EntityVmLifecycleCard } from '@internal/plugin-vm-lifecycle';
+import { EntityVmLifecycleCard } from '@vm-selfservice/plugin-vm-lifecycle';
 import { EntitySummaryCard } from './EntitySummaryCard';
 
 /** Components and groups own VMs: their overview lists them and can request new ones. */

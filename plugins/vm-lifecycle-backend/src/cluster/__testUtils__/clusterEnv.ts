@@ -4,13 +4,13 @@ import { ConfigReader } from '@backstage/config';
 import {
   AapSimulatorOptions,
   createAapSimulator,
-} from '@internal/aap-simulator';
+} from '@vm-selfservice/aap-simulator';
 import { KubeTestApiServerOptions } from '@internal/kube-test-apiserver';
 import {
   ComputeInstance,
   ComputeInstanceSpec,
   apiGroupNames,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { AapClient } from '../../aap/AapClient';
 import { Controller, ControllerOptions } from '../../controller/controller';
 import { AapDirectProvider } from '../../providers/AapDirectProvider';

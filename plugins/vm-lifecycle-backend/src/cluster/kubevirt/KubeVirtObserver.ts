@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { ApiGroupNames } from '@internal/plugin-vm-lifecycle-common';
+import { ApiGroupNames } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { ResourceInformer } from '../resourceInformer';
 import { KubeVirtObject, KubeVirtObservation } from './kubevirtStatus';

@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { isStaleResourceVersionError } from '../../store/errors';
 import {
   ComputeInstanceStore,

@@ -1,4 +1,4 @@
-import { ComputeInstanceStatus } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstanceStatus } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
   KubeVirtObject,
   applyKubeVirtStatus,

@@ -1,7 +1,7 @@
 import {
   ComputeInstanceStatus,
   Phase,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { setCondition } from '../../controller/status';
 
 /*

@@ -2,7 +2,7 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
 import { mockServices } from '@backstage/backend-test-utils';
-import { AapSimulatorOptions } from '@internal/aap-simulator';
+import { AapSimulatorOptions } from '@vm-selfservice/aap-simulator';
 import express from 'express';
 import { Knex } from 'knex';
 import { AapClient } from '../../aap/AapClient';

@@ -10,7 +10,7 @@ import {
   Typography,
 } from '@material-ui/core';
 import { Alert } from '@material-ui/lab';
-import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
 import { useLiveData } from '../../hooks/useLiveData';
 import { errorMessage } from '../../lib/errors';

@@ -7,7 +7,7 @@ import {
   TableRow,
   Typography,
 } from '@material-ui/core';
-import { Condition, Phase } from '@internal/plugin-vm-lifecycle-common';
+import { Condition, Phase } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { formatAge } from '../../lib/instances';
 import { StatusKind, StatusLabel } from '../status/StatusLabel';
 import { CARD_TITLE_PROPS } from '../status/cardTitle';

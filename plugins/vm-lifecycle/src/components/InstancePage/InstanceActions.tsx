@@ -5,7 +5,7 @@ import StopIcon from '@material-ui/icons/Stop';
 import PlayArrowIcon from '@material-ui/icons/PlayArrow';
 import DeleteIcon from '@material-ui/icons/Delete';
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
-import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
 import { errorMessage } from '../../lib/errors';
 import { isDeleting } from '../../lib/instances';

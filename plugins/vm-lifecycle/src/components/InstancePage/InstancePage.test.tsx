@@ -8,7 +8,7 @@ import {
 import { configApiRef, identityApiRef } from '@backstage/core-plugin-api';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { signalApiRef } from '@backstage/plugin-signals-react';
-import { LifecycleEvent } from '@internal/plugin-vm-lifecycle-common';
+import { LifecycleEvent } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef, VmLifecycleApi } from '../../api';
 import { rootRouteRef } from '../../routes';
 import {

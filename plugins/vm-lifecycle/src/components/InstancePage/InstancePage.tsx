@@ -18,7 +18,7 @@ import {
   InstanceSignal,
   isTerminalJobState,
   LifecycleEvent,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
 import { rootRouteRef } from '../../routes';
 import { useLiveData, useNow } from '../../hooks/useLiveData';

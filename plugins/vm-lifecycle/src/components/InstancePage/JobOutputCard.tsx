@@ -6,7 +6,7 @@ import useInterval from 'react-use/esm/useInterval';
 import {
   isTerminalJobState,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
 import { useLiveData } from '../../hooks/useLiveData';
 import { errorMessage, isNotFound } from '../../lib/errors';

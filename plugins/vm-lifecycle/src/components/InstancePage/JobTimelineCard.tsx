@@ -12,7 +12,7 @@ import {
 import {
   LifecycleEvent,
   ProvisioningJob,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { formatDuration } from '../../lib/instances';
 import { jobDurationMs, jobLabel } from '../../lib/jobs';
 import { JobStateStatus } from '../status/StatusLabel';

@@ -1,5 +1,5 @@
 import { InfoCard, StructuredMetadataTable } from '@backstage/core-components';
-import { ComputeInstanceSpec } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstanceSpec } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { CARD_TITLE_PROPS } from '../status/cardTitle';
 
 /** The requested configuration, in words. */

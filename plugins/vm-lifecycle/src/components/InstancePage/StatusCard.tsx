@@ -1,6 +1,6 @@
 import { InfoCard, StructuredMetadataTable } from '@backstage/core-components';
 import { Box, Typography } from '@material-ui/core';
-import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { formatAge, ownerOf, requestedByOf } from '../../lib/instances';
 import { PhaseStatus, StatusLabel } from '../status/StatusLabel';
 import { CARD_TITLE_PROPS } from '../status/cardTitle';

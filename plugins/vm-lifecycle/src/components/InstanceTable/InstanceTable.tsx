@@ -2,7 +2,7 @@ import { ReactNode } from 'react';
 import { Link, Table, TableColumn } from '@backstage/core-components';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { Box, Typography } from '@material-ui/core';
-import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { instanceRouteRef } from '../../routes';
 import {
   formatAge,

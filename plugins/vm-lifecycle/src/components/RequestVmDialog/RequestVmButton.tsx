@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Button } from '@material-ui/core';
 import AddIcon from '@material-ui/icons/Add';
-import { ComputeInstance } from '@internal/plugin-vm-lifecycle-common';
+import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { RequestVmDialog } from './RequestVmDialog';
 
 export interface RequestVmButtonProps {

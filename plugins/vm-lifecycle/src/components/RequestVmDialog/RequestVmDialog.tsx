@@ -17,7 +17,7 @@ import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import {
   ComputeInstance,
   VmTemplate,
-} from '@internal/plugin-vm-lifecycle-common';
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
 import { useApiGroupNames } from '../../hooks/useApiGroup';
 import { errorMessage } from '../../lib/errors';

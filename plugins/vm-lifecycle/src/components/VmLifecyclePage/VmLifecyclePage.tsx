@@ -1,7 +1,7 @@
 import { Route, Routes } from 'react-router-dom';
 import { Header, Page, TabbedLayout } from '@backstage/core-components';
 import { usePermission } from '@backstage/plugin-permission-react';
-import { vmAdminPermission } from '@internal/plugin-vm-lifecycle-common';
+import { vmAdminPermission } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { AdminInstancesTab } from '../AdminInstancesTab';
 import { HowItWorksTab } from '../HowItWorksTab';
 import { InstancePage } from '../InstancePage';

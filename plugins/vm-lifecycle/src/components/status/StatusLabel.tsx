@@ -7,7 +7,7 @@ import {
   StatusRunning,
   StatusWarning,
 } from '@backstage/core-components';
-import { JobState, Phase } from '@internal/plugin-vm-lifecycle-common';
+import { JobState, Phase } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 export type StatusKind =
   'ok' | 'error' | 'warning' | 'pending' | 'running' | 'aborted';
