@@ -2,11 +2,11 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   jobEventShape,
+  jobListItem,
   jobShape,
   launchInfoShape,
   ShapeContext,
   templateShape,
-  unifiedJobListItem,
 } from './awxShapes';
 import type { FaultState, InjectedFailure } from './faults';
 import {
@@ -18,6 +18,7 @@ import {
   sendText,
 } from './http';
 import { isFinished, JobEngine, JobType, SimJob } from './jobs';
+import { queryJobs } from './jobListQuery';
 import { acceptLaunch } from './launchRequest';
 import { paginate } from './pagination';
 import type { TemplateCatalog } from './templates';
@@ -104,7 +105,7 @@ export class AwxApi {
       {
         pattern: new RegExp(`^${collection}/$`),
         methods: {
-          GET: { kind: 'batch_status', handler: r => this.listJobs(r, type) },
+          GET: { kind: 'job_lookup', handler: r => this.listJobs(r, type) },
         },
       },
       {
@@ -489,34 +490,11 @@ export class AwxApi {
   private listJobs(request: AwxRequest, type: JobType | undefined): void {
     const fault = this.deps.faults.takeStatusPollFailure();
     if (fault) throw injectedError(fault);
-    const { query } = request;
-    let jobs = this.deps.engine.visible();
-    if (type) jobs = jobs.filter(j => j.type === type);
-    const idIn = query.get('id__in');
-    if (idIn !== null) {
-      const ids = new Set(
-        idIn
-          .split(',')
-          .filter(s => s.trim() !== '')
-          .map(s => parseInteger('id__in', s)),
-      );
-      jobs = jobs.filter(j => ids.has(j.id));
-    }
-    const id = query.get('id');
-    if (id !== null) jobs = jobs.filter(j => j.id === parseInteger('id', id));
-    const status = query.get('status');
-    if (status !== null) jobs = jobs.filter(j => j.status === status);
-    const statusIn = query.get('status__in');
-    if (statusIn !== null) {
-      const wanted = new Set(statusIn.split(','));
-      jobs = jobs.filter(j => wanted.has(j.status));
-    }
-    const orderBy = query.get('order_by');
-    if (orderBy === '-id' || orderBy === '-created') jobs = [...jobs].reverse();
-    const page = paginate(jobs, query, this.collectionPath(request));
+    const jobs = queryJobs(this.deps.engine.visible(), request.query, type);
+    const page = paginate(jobs, request.query, this.collectionPath(request));
     sendJson(request.res, 200, {
       ...page,
-      results: page.results.map(j => unifiedJobListItem(j, this.ctx(request))),
+      results: page.results.map(j => jobListItem(j, this.ctx(request))),
     });
   }
 

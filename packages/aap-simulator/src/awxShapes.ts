@@ -324,9 +324,21 @@ export function jobShape(job: SimJob, ctx: ShapeContext) {
   };
 }
 
-/** One row of `GET unified_jobs/` (and of the jobs/ and workflow_jobs/ lists). */
-export function unifiedJobListItem(job: SimJob, ctx: ShapeContext) {
-  return unifiedJobCore(job, ctx);
+/**
+ * One row of `GET jobs/`, `workflow_jobs/` and `unified_jobs/`. AWX renders each row with the job's
+ * own list serializer (JobListSerializer, WorkflowJobListSerializer): the detail fields, extra_vars
+ * included, minus what UnifiedJobListSerializer strips. Above all `result_traceback` is never in a
+ * list, so a client that wants a failed job's traceback must read the job itself.
+ */
+export function jobListItem(job: SimJob, ctx: ShapeContext) {
+  const {
+    result_traceback: _traceback,
+    event_processing_finished: _events,
+    ...row
+  } = jobShape(job, ctx) as ReturnType<typeof jobShape> & {
+    event_processing_finished?: boolean;
+  };
+  return row;
 }
 
 function countTasks(job: SimJob): number {

@@ -158,4 +158,28 @@ describe('EDA event streams', () => {
         .status,
     ).toBe(400);
   });
+
+  it('drops a repeat of an event id it already acted on (Idempotency-Key), still answering 200', async () => {
+    const body = JSON.stringify(resource('dup', 'u-dup'));
+    const headers = {
+      Authorization: 'eda-token',
+      'Idempotency-Key': 'u-dup-provision-1',
+    };
+    expect((await post(TOKEN_STREAM, body, headers)).status).toBe(200);
+    expect((await post(TOKEN_STREAM, body, headers)).status).toBe(200);
+    expect(h.sim.jobs()).toHaveLength(1);
+    // The id reaches the rulebook in the event's headers.
+    const job = await h.job(h.sim.jobs()[0].id);
+    expect(
+      JSON.parse(job.extra_vars).ansible_eda.event.meta.headers[
+        'idempotency-key'
+      ],
+    ).toBe('u-dup-provision-1');
+    // Another id (the next intent) is a new event.
+    await post(TOKEN_STREAM, body, {
+      ...headers,
+      'Idempotency-Key': 'u-dup-provision-2',
+    });
+    expect(h.sim.jobs()).toHaveLength(2);
+  });
 });

@@ -17,7 +17,12 @@ export interface EdaDeps {
   log: (message: string) => void;
   /** Where the playbooks of EDA-launched jobs report back, if anywhere. */
   playbookTarget?: () => PlaybookTargetClient | undefined;
+  /** Event ids (`Idempotency-Key`) each stream's rulebook has already acted on. */
+  seenEventIds: Map<string, Set<string>>;
 }
+
+/** The header a sender puts its event id in; a repeat of the same intent carries the same id. */
+export const EVENT_ID_HEADER = 'idempotency-key';
 
 /**
  * An EDA event stream plus the rulebook behind it: a POST that passes the stream's credential check
@@ -54,8 +59,18 @@ export async function handleEdaPost(
       headers: eventHeaders(req, stream),
     },
   };
+  const eventId = headerValue(req, EVENT_ID_HEADER);
+  const seen = deps.seenEventIds.get(uuid) ?? new Set<string>();
+  deps.seenEventIds.set(uuid, seen);
   const template = deps.templates.forAction(stream.action);
-  if (template) {
+  if (eventId !== undefined && seen.has(eventId)) {
+    // The rulebook's guard (a real one would keep the ids it handled in a fact or a database):
+    // a repeat of an event it already acted on launches nothing, and EDA still answers 200.
+    deps.log(
+      `EDA stream ${uuid}: event ${eventId} was already handled; repeat dropped`,
+    );
+  } else if (template) {
+    if (eventId !== undefined) seen.add(eventId);
     const target = deps.playbookTarget?.();
     const hooks = target
       ? edaPlaybookHooks(stream.action, data, target)

@@ -9,6 +9,7 @@ const KINDS: RequestKind[] = [
   'stdout',
   'job_events',
   'eda_post',
+  'job_lookup',
   'other',
 ];
 

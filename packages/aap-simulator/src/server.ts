@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerWithFault } from './answerFaults';
 import type { AwxApi } from './awxRouter';
 import { EDA_PATH, EdaDeps, handleEdaPost } from './eda';
 import type { FaultState } from './faults';
@@ -58,6 +59,32 @@ async function dispatch(
   if (deps.faults.latencyMs > 0)
     await deps.scheduler.delay(deps.faults.latencyMs);
 
+  const answerFault =
+    kind === 'other' ? undefined : deps.faults.takeAnswerFault(kind);
+  if (answerFault) {
+    await answerWithFault(
+      req,
+      res,
+      answerFault,
+      deps.scheduler,
+      () => handleApi(deps, req, res, url, mountPrefix, edaMatch, api),
+      error => answerError(deps, req, res, error),
+    );
+    return;
+  }
+  await handleApi(deps, req, res, url, mountPrefix, edaMatch, api);
+}
+
+async function handleApi(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  mountPrefix: string,
+  edaMatch: RegExpExecArray | null,
+  api: ReturnType<typeof splitApiPath>,
+): Promise<void> {
+  const path = url.pathname;
   if (edaMatch) {
     await handleEdaPost(
       deps.eda,

@@ -32,10 +32,12 @@ export function createAapSimulator(
   const log = options.log ?? (() => {});
   const seed = options.seed ?? 1;
   let random = createRandom(seed);
+  // A stream of its own, so switching answer faults on does not change which jobs fail.
+  let faultRandom = createRandom(seed + 1);
 
   const scheduler = new Scheduler();
   const inventory = new Inventory();
-  const faults = new FaultState();
+  const faults = new FaultState(() => faultRandom());
   const counter = new RequestCounter();
   const templates = new TemplateCatalog(options, new Date(now()).toISOString());
   const engine = new JobEngine({
@@ -70,6 +72,7 @@ export function createAapSimulator(
   };
   setEdaTarget(options.edaTarget);
 
+  const seenEventIds = new Map<string, Set<string>>();
   const faultSnapshot = (): SimFaults => ({
     ...faults.snapshot(),
     purgeJobs: engine.purgedIds(),
@@ -83,7 +86,9 @@ export function createAapSimulator(
     inventory.clear();
     faults.reset();
     counter.reset();
+    seenEventIds.clear();
     random = createRandom(seed);
+    faultRandom = createRandom(seed + 1);
     log('simulator reset');
   };
 
@@ -100,6 +105,7 @@ export function createAapSimulator(
       engine,
       log,
       playbookTarget: () => playbookTarget,
+      seenEventIds,
     },
     sim: {
       vms: () => inventory.list(),

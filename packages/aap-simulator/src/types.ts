@@ -108,6 +108,20 @@ export interface SimJobInfo {
   purged?: boolean;
 }
 
+/**
+ * Which requests an answer fault hits: the next `next` requests of its kind, then each further one
+ * with probability `rate` (seeded, so a run can be replayed). Both default to 0.
+ */
+export interface AnswerFaultRule {
+  next?: number;
+  rate?: number;
+}
+
+/** Answer faults by request kind (`launch`, `cancel`, `job_status`, `batch_status`, `eda_post`, ...). */
+export type AnswerFaults<R extends AnswerFaultRule = AnswerFaultRule> = Partial<
+  Record<RequestKind, R>
+>;
+
 export interface SimFaults {
   failNextLaunches?: number;
   /** Status for those failures, default 500; 429/503 add Retry-After. */
@@ -125,6 +139,16 @@ export interface SimFaults {
   purgeJobs?: number[];
   /** Destroy the socket without answering. */
   dropNextConnections?: number;
+  /**
+   * The request is carried out (a launch creates its job, a cancel cancels), then its answer is
+   * lost: the connection is reset before a status line reaches the client. What a gateway or load
+   * balancer that times out or resets after AAP did the work looks like.
+   */
+  lostAnswers?: AnswerFaults;
+  /** Carried out, then answered only after `delayMs`: longer than the client's time-out, it gives up first. */
+  slowAnswers?: AnswerFaults<AnswerFaultRule & { delayMs: number }>;
+  /** Carried out, then a gateway answers `status` (502, 503 or 504; default 504) instead of AAP's answer. */
+  gatewayErrors?: AnswerFaults<AnswerFaultRule & { status?: number }>;
 }
 
 export type RequestKind =
@@ -136,6 +160,7 @@ export type RequestKind =
   | 'stdout'
   | 'job_events'
   | 'eda_post'
+  | 'job_lookup'
   | 'other';
 
 export interface AapSimulator {
