@@ -159,6 +159,12 @@ export interface Config {
       maxJobHistory?: number;
       /** `batch`: one unified_jobs request per tick for up to 200 jobs; `perJob`: one GET per job (as the original operator). Default batch. */
       jobPolling?: 'batch' | 'perJob';
+      /**
+       * After a launch whose answer was lost, how long AAP may still create the job from that
+       * request: the controller launches again (same launch id) only when a look-up this long after
+       * finds no job. Must exceed provider.aap.timeout. Default the larger of 60 s and twice that timeout.
+       */
+      unknownOutcomeSettle?: HumanDuration;
     };
   };
   /** The bundled AAP simulator (sandbox only; never used when a real AAP URL is configured). */

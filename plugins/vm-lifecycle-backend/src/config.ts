@@ -28,7 +28,13 @@ export interface VmLifecycleConfig {
     resyncIntervalMs: number;
     maxJobHistory: number;
     jobPolling: JobPollingMode;
+    unknownOutcomeSettleMs: number;
   };
+}
+
+/** How long a lost launch request may still create its job in AAP (see Reconciler). */
+export function defaultUnknownOutcomeSettleMs(aapTimeoutMs = 30_000): number {
+  return Math.max(60_000, 2 * aapTimeoutMs);
 }
 
 function durationMs(
@@ -77,6 +83,18 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
     throw new Error(
       'Invalid config vmLifecycle.controller.maxJobHistory: must be an integer >= 2',
     );
+  const aapTimeoutMs = aapConfig?.has('timeout')
+    ? durationMs(aapConfig, 'timeout', 30_000)
+    : undefined;
+  const settleMs = durationMs(
+    controller,
+    'unknownOutcomeSettle',
+    defaultUnknownOutcomeSettleMs(aapTimeoutMs),
+  );
+  if (settleMs <= (aapTimeoutMs ?? 30_000))
+    throw new Error(
+      'Invalid config vmLifecycle.controller.unknownOutcomeSettle: must be longer than vmLifecycle.provider.aap.timeout, or a launch request still on its way could create a second job',
+    );
   return {
     apiGroup: c?.getOptionalString('apiGroup') ?? DEFAULT_API_GROUP,
     defaultNamespace: c?.getOptionalString('defaultNamespace') ?? 'default',
@@ -100,9 +118,7 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
           insecureSkipTlsVerify: aapConfig.getOptionalBoolean(
             'insecureSkipTlsVerify',
           ),
-          timeoutMs: aapConfig.has('timeout')
-            ? durationMs(aapConfig, 'timeout', 30_000)
-            : undefined,
+          timeoutMs: aapTimeoutMs,
         }
       : undefined,
     controller: {
@@ -117,6 +133,7 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
         'vmLifecycle.controller.jobPolling',
         'batch',
       ),
+      unknownOutcomeSettleMs: settleMs,
     },
   };
 }

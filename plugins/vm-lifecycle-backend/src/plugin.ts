@@ -110,6 +110,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
             workers: settings.controller.workers,
             resyncIntervalMs: settings.controller.resyncIntervalMs,
             maxJobHistory: settings.controller.maxJobHistory,
+            unknownOutcomeSettleMs: settings.controller.unknownOutcomeSettleMs,
             jobPolling: settings.controller.jobPolling,
             leaderElector: backing.leaderElector,
           });

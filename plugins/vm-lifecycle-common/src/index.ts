@@ -6,6 +6,7 @@
 export * from './types';
 export * from './constants';
 export * from './jobState';
+export * from './launchIntent';
 export * from './configVersion';
 export * from './schema';
 export * from './permissions';

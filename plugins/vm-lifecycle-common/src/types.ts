@@ -55,7 +55,16 @@ export interface ComputeInstanceSpec {
 }
 
 export interface ProvisioningJob {
+  /**
+   * The AAP job id ("42", "workflow-42", "eda-webhook-3"), or `intent:<launchID>` while the launch
+   * is an intent: persisted before the launch request, and until AAP's job for it is known.
+   */
   jobID: string;
+  /**
+   * Unique per launch attempt, sent with the launch (AAP Direct: in the extra vars; EDA: as the
+   * event id) so a job whose launch answer was lost can be found again and adopted.
+   */
+  launchID?: string;
   type: JobType;
   /** RFC 3339 time the job was launched; "latest" means greatest timestamp. */
   timestamp: string;

@@ -2,13 +2,20 @@ import {
   ComputeInstance,
   isTerminalJobState,
   JobState,
+  JobType,
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
+import {
+  CancelOutcomeUnknownError,
+  LaunchOutcomeUnknownError,
+} from '../aap/errors';
 import {
   CancelResult,
   DeprovisionTrigger,
   JobStatus,
   LaunchedJob,
+  LaunchLookup,
+  LaunchRequest,
   ProvisioningProvider,
 } from '../providers/types';
 
@@ -20,6 +27,7 @@ export interface FakeJob {
   message: string;
   cancelRequested: boolean;
   purged: boolean;
+  launchID: string;
 }
 
 /**
@@ -36,7 +44,19 @@ export class FakeProvider implements ProvisioningProvider {
   statusErrors: Error[] = [];
   /** When set, a cancel of a running job ends it at once with this state (otherwise it stays until the test moves it). */
   cancelEndsImmediately?: JobState;
+  /** The next launches create their job, then their answer is lost (LaunchOutcomeUnknownError). */
+  lostLaunchAnswers = 0;
+  /** The next launches fail with LaunchOutcomeUnknownError without creating a job (a request that never got in). */
+  unknownLaunchesWithoutJob = 0;
+  /** The next cancels take effect, then their answer is lost (CancelOutcomeUnknownError). */
+  lostCancelAnswers = 0;
+  /** The next cancels answer "already finished" (405) whatever the job's state. */
+  refusedCancels = 0;
+  /** Errors thrown by the next launch look-ups, in order. */
+  findErrors: Error[] = [];
   private nextId = 100;
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   launched(
     type?: 'provision' | 'deprovision',
@@ -59,16 +79,41 @@ export class FakeProvider implements ProvisioningProvider {
     this.mustGet(jobID).purged = true;
   }
 
-  async triggerProvision(instance: ComputeInstance): Promise<LaunchedJob> {
-    return this.launch('provision', instance);
+  async triggerProvision(
+    instance: ComputeInstance,
+    launch: LaunchRequest,
+  ): Promise<LaunchedJob> {
+    return this.launch('provision', instance, launch);
   }
 
   async triggerDeprovision(
     instance: ComputeInstance,
+    launch: LaunchRequest,
   ): Promise<DeprovisionTrigger> {
     return {
       action: 'triggered',
-      job: await this.launch('deprovision', instance),
+      job: await this.launch('deprovision', instance, launch),
+    };
+  }
+
+  async findLaunch(
+    instance: ComputeInstance,
+    type: JobType,
+    launch: LaunchRequest,
+  ): Promise<LaunchLookup> {
+    this.calls.push(`find:${type}:${launch.launchID}`);
+    const error = this.findErrors.shift();
+    if (error) throw error;
+    const key = `${instance.metadata.namespace}/${instance.metadata.name}`;
+    const found = this.launched(type, key).filter(
+      j => j.launchID === launch.launchID,
+    );
+    if (found.length === 0) return { outcome: 'absent', checkedAt: this.now() };
+    const [first, ...others] = found;
+    return {
+      outcome: 'found',
+      job: { jobID: first.id, state: first.state, message: first.message },
+      duplicates: others.map(j => j.id),
     };
   }
 
@@ -101,20 +146,35 @@ export class FakeProvider implements ProvisioningProvider {
     const fake = this.mustGet(job.jobID);
     if (fake.purged) return 'notFound';
     if (isTerminalJobState(fake.state)) return 'alreadyFinished';
+    if (this.refusedCancels > 0) {
+      this.refusedCancels--;
+      return 'alreadyFinished';
+    }
     fake.cancelRequested = true;
     if (this.cancelEndsImmediately)
       this.setState(fake.id, this.cancelEndsImmediately);
+    if (this.lostCancelAnswers > 0) {
+      this.lostCancelAnswers--;
+      throw new CancelOutcomeUnknownError(
+        `the answer to the cancel of ${job.jobID} was lost`,
+      );
+    }
     return 'cancelRequested';
   }
 
   private async launch(
     type: 'provision' | 'deprovision',
     instance: ComputeInstance,
+    launch: LaunchRequest,
   ): Promise<LaunchedJob> {
     const key = `${instance.metadata.namespace}/${instance.metadata.name}`;
     this.calls.push(`launch:${type}:${key}`);
     const error = this.launchErrors.shift();
     if (error) throw error;
+    if (this.unknownLaunchesWithoutJob > 0) {
+      this.unknownLaunchesWithoutJob--;
+      throw new LaunchOutcomeUnknownError('the launch request timed out');
+    }
     const id = String(this.nextId++);
     this.jobs.set(id, {
       id,
@@ -124,7 +184,14 @@ export class FakeProvider implements ProvisioningProvider {
       message: `AAP job ${id} is pending`,
       cancelRequested: false,
       purged: false,
+      launchID: launch.launchID,
     });
+    if (this.lostLaunchAnswers > 0) {
+      this.lostLaunchAnswers--;
+      throw new LaunchOutcomeUnknownError(
+        'the connection was reset before the answer arrived',
+      );
+    }
     return { jobID: id, state: 'Pending', message: `AAP job ${id} is pending` };
   }
 

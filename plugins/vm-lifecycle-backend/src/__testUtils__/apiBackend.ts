@@ -10,7 +10,10 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { createAapSimulator, AapSimulator } from '@vm-selfservice/aap-simulator';
+import {
+  createAapSimulator,
+  AapSimulator,
+} from '@vm-selfservice/aap-simulator';
 import {
   signalsServiceRef,
   SignalsService,

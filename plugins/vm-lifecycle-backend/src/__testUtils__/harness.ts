@@ -39,6 +39,7 @@ export function createHarness(
     store?: InMemoryStore;
     provider?: FakeProvider;
     events?: InMemoryEventStore;
+    unknownOutcomeSettleMs?: number;
   } = {},
 ) {
   let nowMs = Date.parse('2026-01-01T00:00:00.000Z');
@@ -49,7 +50,7 @@ export function createHarness(
     },
   };
   const store = options.store ?? new InMemoryStore();
-  const provider = options.provider ?? new FakeProvider();
+  const provider = options.provider ?? new FakeProvider(clock.now);
   const events = options.events ?? new InMemoryEventStore();
   const names = apiGroupNames();
   const woken: string[] = [];
@@ -75,6 +76,7 @@ export function createHarness(
       logger: mockServices.logger.mock(),
       pollIntervalMs: POLL_MS,
       maxJobHistory: options.maxJobHistory ?? 10,
+      unknownOutcomeSettleMs: options.unknownOutcomeSettleMs ?? 30_000,
       now: clock.now,
     });
     return { reconciler, tracker };

@@ -4,6 +4,7 @@ import {
   createAapSimulator,
   AapSimulator,
   AapSimulatorOptions,
+  SimJobInfo,
 } from '@vm-selfservice/aap-simulator';
 import {
   apiGroupNames,
@@ -11,7 +12,7 @@ import {
   ComputeInstanceSpec,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { Knex } from 'knex';
-import { AapClient } from '../aap/AapClient';
+import { AapClient, AapClientOptions } from '../aap/AapClient';
 import { Controller, ControllerOptions } from '../controller/controller';
 import { DatabaseEventStore } from '../events/DatabaseEventStore';
 import { AapDirectProvider } from '../providers/AapDirectProvider';
@@ -19,6 +20,39 @@ import { DatabaseStore } from '../store/DatabaseStore';
 import { sampleSpec } from './harness';
 
 export const SIM_TOKEN = 'integration-secret-token';
+
+/**
+ * What AAP really ran for one instance (the simulator's own records): jobs never overlap in time,
+ * and each job type has at most one job per unsuccessful attempt + 1 (`exactly` pins the count).
+ */
+export function jobsOfInstanceProblems(
+  jobs: SimJobInfo[],
+  exactly?: { provision?: number; deprovision?: number },
+): string[] {
+  const problems: string[] = [];
+  const sorted = [...jobs].sort((a, b) => a.id - b.id);
+  for (let i = 1; i < sorted.length; i++) {
+    const previous = sorted[i - 1];
+    if (
+      !previous.finished ||
+      Date.parse(previous.finished) > Date.parse(sorted[i].created)
+    )
+      problems.push(`job ${sorted[i].id} started while job ${previous.id} still ran`);
+  }
+  for (const [type, marker] of [
+    ['provision', 'create'],
+    ['deprovision', 'delete'],
+  ] as const) {
+    const ofType = sorted.filter(j => j.template.includes(marker));
+    const unsuccessful = ofType.filter(j => j.status !== 'successful').length;
+    const expected = exactly?.[type];
+    if (expected !== undefined && ofType.length !== expected)
+      problems.push(`${ofType.length} ${type} jobs, expected ${expected}`);
+    if (ofType.length > unsuccessful + 1)
+      problems.push(`${ofType.length} ${type} jobs for ${unsuccessful} unsuccessful ones`);
+  }
+  return problems;
+}
 
 /** The real adapters: a database store, the AAP client and provider, and the simulator over HTTP. */
 export async function createIntegrationEnv(
@@ -40,12 +74,16 @@ export async function createIntegrationEnv(
   const controllers: Controller[] = [];
   const names = apiGroupNames();
 
-  function newController(overrides: Partial<ControllerOptions> = {}) {
+  function newController(
+    overrides: Partial<ControllerOptions> = {},
+    clientOptions: Partial<AapClientOptions> = {},
+  ) {
     const client = new AapClient({
       baseUrl: `${url}/api/controller/v2`,
       token: SIM_TOKEN,
       retryBaseDelayMs: 20,
       timeoutMs: 5000,
+      ...clientOptions,
     });
     const controller = new Controller({
       store,
@@ -58,6 +96,7 @@ export async function createIntegrationEnv(
       resyncIntervalMs: 1000,
       retryBackoff: { baseMs: 200, maxMs: 1000 },
       configErrorRetryMs: 500,
+      unknownOutcomeSettleMs: 6000,
       ...overrides,
     });
     controllers.push(controller);
@@ -99,6 +138,11 @@ export async function createIntegrationEnv(
         async () => !(await store.get('default', name)),
         timeoutMs,
       );
+    },
+    /** Forgets a controller whose process "died" (its stop would wait for a request that never ends). */
+    abandon(controller: Controller) {
+      controllers.splice(controllers.indexOf(controller), 1);
+      void controller.stop();
     },
     simJobsOf(name: string) {
       return sim.jobs().filter(j => j.instance?.name === name);

@@ -6,6 +6,7 @@ import {
   AapJobEvent,
   AapLaunchResult,
   AapList,
+  AapListedJob,
   AapRequestStats,
   AapTemplate,
   AapTemplateKind,
@@ -19,6 +20,8 @@ export type AapClientOptions = AapHttpOptions;
 export const UNIFIED_JOBS_CHUNK = 200;
 /** Guards against a server whose `next` links never end. */
 const MAX_PAGES_PER_CHUNK = 20;
+/** 10,000 jobs of one template in the look-up window; beyond that a look-up is inconclusive. */
+const MAX_LOOKUP_PAGES = 50;
 
 /**
  * A small REST client for the AWX / AAP controller API: template lookup, launch, job detail, cancel,
@@ -148,6 +151,56 @@ export class AapClient {
     };
   }
 
+  // ---- finding jobs again ------------------------------------------------------------------
+
+  /**
+   * Every job (or workflow job) of a template created at or after `createdSince`, oldest first, with
+   * its extra vars, for finding a job whose launch answer was lost.
+   *
+   * Uses only filters real AWX and AAP 2.4/2.5 accept on `jobs/` and `workflow_jobs/`:
+   * `job_template` / `workflow_job_template`, `created__gte`, `order_by=id`, `page_size` (at most 200).
+   * Filtering on `extra_vars` is refused by AWX (403, it is a `prevent_search` field), so the match on
+   * the extra vars is done here on the rows, which AWX's list serializers return with `extra_vars`.
+   * `complete` is false when the listing stopped at the page cap: then absence is not proven.
+   */
+  async listTemplateJobs(
+    kind: AapTemplateKind,
+    templateId: number,
+    createdSince: Date,
+  ): Promise<{ jobs: AapListedJob[]; complete: boolean }> {
+    const templateField =
+      kind === 'job' ? 'job_template' : 'workflow_job_template';
+    let url: URL | undefined = this.http.url(`${jobCollection(kind)}/`, {
+      [templateField]: String(templateId),
+      created__gte: createdSince.toISOString(),
+      order_by: 'id',
+      page_size: String(UNIFIED_JOBS_CHUNK),
+    });
+    const jobs: AapListedJob[] = [];
+    for (let page = 0; url; page++) {
+      if (page >= MAX_LOOKUP_PAGES) return { jobs, complete: false };
+      const list: AapList<Record<string, unknown>> = await this.http.json({
+        kind: 'jobLookups',
+        what: `list of the ${jobLabel(kind)}s of ${templateLabel(kind)} ${templateId}`,
+        method: 'GET',
+        url,
+        retry: 'idempotent',
+        accept: 'json',
+      });
+      for (const row of list.results ?? []) {
+        if (typeof row.id !== 'number') continue;
+        jobs.push({
+          id: row.id,
+          kind,
+          status: String(row.status ?? ''),
+          extraVars: parseExtraVars(row.extra_vars),
+        });
+      }
+      url = list.next ? this.http.followLink(list.next) : undefined;
+    }
+    return { jobs, complete: true };
+  }
+
   // ---- jobs ------------------------------------------------------------------------------
 
   getJob(id: number): Promise<AapJob> {
@@ -183,13 +236,14 @@ export class AapClient {
     id: number,
   ): Promise<AapCancelOutcome> {
     try {
-      // Repeating a cancel is harmless: while the job still runs AWX answers 202 again.
+      // Not repeated blindly when the answer is lost: the controller re-reads the job first
+      // (CancelOutcomeUnknownError) and asks again only if it still runs.
       await this.http.send({
         kind: 'cancels',
         what: `cancel of ${jobLabel(kind)} ${id}`,
         method: 'POST',
         url: this.http.url(`${jobCollection(kind)}/${id}/cancel/`),
-        retry: 'idempotent',
+        retry: 'cancel',
         accept: 'json',
       });
       return 'cancelRequested';
@@ -301,6 +355,21 @@ export class AapClient {
       }
     }
     return statuses;
+  }
+}
+
+/** AWX serializes extra_vars as a JSON string (YAML only if it was sent as YAML, which we never do). */
+function parseExtraVars(raw: unknown): Record<string, unknown> | undefined {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw))
+    return raw as Record<string, unknown>;
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

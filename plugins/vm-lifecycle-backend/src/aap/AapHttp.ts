@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import {
   AapError,
+  CancelOutcomeUnknownError,
   ConfigurationError,
   LaunchOutcomeUnknownError,
+  OutcomeUnknownError,
   TransientAapError,
 } from './errors';
 import { errorForStatus } from './httpErrors';
@@ -37,11 +39,13 @@ export interface AapHttpOptions {
 const MAX_BACKOFF_MS = 10_000;
 
 /**
- * The launch POST is the one request that is not idempotent: retry it only when AAP cannot have
- * created a job (connection refused, or a 500, which AWX answers after rolling back the request's
- * transaction). Everything else is safe to repeat.
+ * `launch` and `cancel` change something in AAP and are repeated here only when AAP provably did
+ * not act: the connection was never established, or AWX answered 500 (it rolls back the request's
+ * transaction on an error). Any other failure after the request was sent (time-out, reset, a
+ * gateway's 502/503/504) is an unknown outcome, thrown for the controller to resolve: a blind repeat
+ * of a launch is a second job. Everything else (`idempotent`) is retried with backoff.
  */
-export type RetryPolicy = 'idempotent' | 'launch';
+export type RetryPolicy = 'idempotent' | 'launch' | 'cancel';
 
 export interface RequestSpec {
   kind: AapRequestKind;
@@ -77,6 +81,7 @@ export class AapHttp {
   private readonly logger?: { warn(message: string): void };
   private readonly counters: AapRequestStats = {
     lookups: 0,
+    jobLookups: 0,
     launches: 0,
     statusPolls: 0,
     batchPolls: 0,
@@ -202,14 +207,19 @@ export class AapHttp {
       failure.kind === 'timeout'
         ? failure.detail
         : `connection to ${where} failed (${failure.detail})`;
-    if (spec.retry === 'launch' && failure.kind !== 'notSent') {
-      throw this.launchOutcomeUnknown(spec, reason);
+    if (spec.retry !== 'idempotent' && failure.kind !== 'notSent') {
+      throw this.outcomeUnknown(spec, reason);
     }
     return reason;
   }
 
   /** Same contract as checkFetchFailure for HTTP answers that are not 2xx. */
   private checkServerError(spec: RequestSpec, answer: HttpAnswer): string {
+    const unsafe = spec.retry !== 'idempotent';
+    if (unsafe && answer.status >= 500 && answer.status !== 500) {
+      // A 503 here may come from a gateway that passed the request on before giving up.
+      throw this.outcomeUnknown(spec, `HTTP ${answer.status}`, answer.status);
+    }
     const retryable = answer.status >= 500 && answer.status !== 503;
     if (!retryable) {
       const err = errorForStatus({
@@ -221,23 +231,27 @@ export class AapHttp {
       err.message = this.redact(err.message);
       throw err;
     }
-    const reason = `HTTP ${answer.status}`;
-    if (spec.retry === 'launch' && answer.status !== 500) {
-      throw this.launchOutcomeUnknown(spec, reason, answer.status);
-    }
-    return reason;
+    return `HTTP ${answer.status}`;
   }
 
-  private launchOutcomeUnknown(
+  private outcomeUnknown(
     spec: RequestSpec,
     reason: string,
     status?: number,
-  ): LaunchOutcomeUnknownError {
+  ): OutcomeUnknownError {
+    if (spec.retry === 'cancel') {
+      return new CancelOutcomeUnknownError(
+        this.redact(
+          `AAP ${spec.what} got no usable answer (${reason}); AAP may or may not have taken the cancel`,
+        ),
+        status,
+      );
+    }
     return new LaunchOutcomeUnknownError(
       this.redact(
         `AAP ${spec.what} got no usable answer (${reason}); AAP may or may not have started a job, so the launch was not repeated`,
       ),
-      spec.templateId ?? 0,
+      spec.templateId,
       status,
     );
   }

@@ -76,19 +76,36 @@ export class ConfigurationError extends AapError {
 }
 
 /**
- * A launch POST may have reached AAP but we saw no answer (dropped connection, timeout, 502/504 from a
- * proxy). The client never repeats such a launch, because a duplicate job is worse than a delayed one.
- * It is a TransientAapError, so code that only knows that class still backs off and retries later;
- * code that can look for an already-created job first (e.g. by listing the template's recent jobs)
- * may catch this subclass.
+ * A request that changes something (a launch, a cancel) may have been carried out, but no usable
+ * answer came back: the connection dropped or reset after the request was sent, the client timed
+ * out, or a gateway in front of AAP answered 502/503/504. The client never repeats such a request
+ * itself. It is a TransientAapError, so code that only knows that class backs off and tries later;
+ * the controller catches it to resolve the outcome (find the job by its launch id, re-read the job).
  */
-export class LaunchOutcomeUnknownError extends TransientAapError {
+export class OutcomeUnknownError extends TransientAapError {
+  constructor(message: string, status?: number) {
+    super(message, status);
+    this.name = 'OutcomeUnknownError';
+  }
+}
+
+/** A launch whose outcome is unknown: AAP may or may not have created the job. */
+export class LaunchOutcomeUnknownError extends OutcomeUnknownError {
   constructor(
     message: string,
-    readonly templateId: number,
+    /** The template launched, when known (AAP Direct); undefined for an EDA event. */
+    readonly templateId?: number,
     status?: number,
   ) {
     super(message, status);
     this.name = 'LaunchOutcomeUnknownError';
+  }
+}
+
+/** A cancel whose outcome is unknown: AAP may or may not have taken it. Re-read the job before asking again. */
+export class CancelOutcomeUnknownError extends OutcomeUnknownError {
+  constructor(message: string, status?: number) {
+    super(message, status);
+    this.name = 'CancelOutcomeUnknownError';
   }
 }

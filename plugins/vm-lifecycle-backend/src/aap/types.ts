@@ -44,6 +44,15 @@ export interface AapJob {
   elapsed?: number;
 }
 
+/** A row of a template's job list, as the launch look-up reads it. */
+export interface AapListedJob {
+  id: number;
+  kind: AapTemplateKind;
+  status: string;
+  /** The job's extra vars, parsed; undefined when AAP sent none or something unreadable. */
+  extraVars?: Record<string, unknown>;
+}
+
 /** One entry of the unified_jobs batch answer. `type` is `job`, `workflow_job`, `project_update`, ... */
 export interface AapUnifiedJobStatus {
   id: number;
@@ -70,6 +79,8 @@ export type AapCancelOutcome = 'cancelRequested' | 'alreadyFinished';
 /** HTTP requests sent (every attempt, retries included), by purpose; used by benchmarks. */
 export interface AapRequestStats {
   lookups: number;
+  /** Job lists read to find a job whose launch answer was lost. */
+  jobLookups: number;
   launches: number;
   statusPolls: number;
   batchPolls: number;

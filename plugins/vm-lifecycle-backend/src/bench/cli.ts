@@ -41,6 +41,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --queue-ms <ms>           time a job spends pending + waiting (default 2000)
   --restart-every-ms <ms>   storm: controller restart interval (default 20000)
   --failure-rate <0..1>     storm: fraction of jobs that fail (default 0.3)
+  --lost-answers <0..1>     launch and cancel answers lost after AAP did the work, at this rate,
+                            in the normal run and throughout the storm (default 0)
+  --aap-timeout-ms <ms>     AAP client time-out per request (default 30000); the controller's
+                            settle time after an unknown outcome is twice it
   --list-instances <n>      instances stored for the GET /instances measurement (default 10000)
   --list-requests <n>       requests per list query (default 200)
   --timeout-min <min>       give up on a run after this long (default 15)
@@ -61,6 +65,8 @@ export interface BenchOptions {
   queueMs: number;
   restartEveryMs: number;
   failureRate: number;
+  lostAnswers: number;
+  aapTimeoutMs: number;
   listInstances: number;
   listRequests: number;
   timeoutMin: number;
@@ -80,6 +86,8 @@ export function parseArgs(argv: string[]): BenchOptions {
     queueMs: 2000,
     restartEveryMs: 20_000,
     failureRate: 0.3,
+    lostAnswers: 0,
+    aapTimeoutMs: 30_000,
     listInstances: 10_000,
     listRequests: 200,
     timeoutMin: 15,
@@ -151,6 +159,12 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--failure-rate':
         o.failureRate = Math.min(1, num());
         break;
+      case '--lost-answers':
+        o.lostAnswers = Math.min(1, num());
+        break;
+      case '--aap-timeout-ms':
+        o.aapTimeoutMs = Math.max(1, num());
+        break;
       case '--list-instances':
         o.listInstances = Math.round(num());
         break;
@@ -206,6 +220,8 @@ export function scenarioSettings(
     jobFailureRate: o.failureRate,
     timeoutMs: o.timeoutMin * 60_000,
     seed: o.seed,
+    lostAnswerRate: o.lostAnswers,
+    aapTimeoutMs: o.aapTimeoutMs,
   };
 }
 
@@ -363,7 +379,7 @@ export async function main(
   const started = Date.now();
   const m = machine();
   console.log(
-    `vm-lifecycle benchmark: N = ${o.n}, store ${o.store}, parts ${o.parts.join(', ')}, modes ${o.modes.join(', ')}, poll ${o.pollMs} ms`,
+    `vm-lifecycle benchmark: N = ${o.n}, store ${o.store}, parts ${o.parts.join(', ')}, modes ${o.modes.join(', ')}, poll ${o.pollMs} ms${o.lostAnswers ? `, lost launch/cancel answers ${o.lostAnswers}` : ''}`,
   );
   console.log(
     `machine: ${m.cpus} x ${m.cpuModel}, ${m.memoryGB} GB, node ${m.node}, ${m.platform}`,

@@ -122,6 +122,34 @@ function rowsFor(
       pick(r => r.aap.launches),
     ),
     row(
+      'lost answers: launch/cancel answer loss rate',
+      pick(r => r.lostAnswers?.rate),
+    ),
+    row(
+      '  launches with an unknown outcome',
+      pick(r => r.lostAnswers?.events.LaunchOutcomeUnknown ?? 0),
+    ),
+    row(
+      '  jobs found by launch id and adopted',
+      pick(
+        r =>
+          (r.lostAnswers?.events.ProvisionJobAdopted ?? 0) +
+          (r.lostAnswers?.events.DeprovisionJobAdopted ?? 0),
+      ),
+    ),
+    row(
+      '  launched again after AAP provably had no job',
+      pick(r => r.lostAnswers?.events.LaunchRepeated ?? 0),
+    ),
+    row(
+      '  cancels with an unknown outcome',
+      pick(r => r.lostAnswers?.events.CancelOutcomeUnknown ?? 0),
+    ),
+    row(
+      '  AAP job-list reads for the look-ups',
+      pick(r => r.aap.jobLookups),
+    ),
+    row(
       'AAP status requests (GET jobs/{id} + unified_jobs)',
       pick(r => r.aap.status),
     ),

@@ -59,7 +59,27 @@ export interface ScenarioSettings {
   jobFailureRate: number;
   timeoutMs: number;
   seed: number;
+  /**
+   * 0..1: launch and cancel answers lost after AAP did the work (the simulator's lostAnswers fault),
+   * in the normal run and throughout the storm.
+   */
+  lostAnswerRate?: number;
+  /** AAP client time-out per request; the settle time after an unknown outcome is twice it. */
+  aapTimeoutMs?: number;
+  /** The controller's allowance for replica clocks ahead of its own (ControllerOptions.maxClockSkewMs). */
+  maxClockSkewMs?: number;
 }
+
+/** Lifecycle events that show how lost answers were resolved. */
+const RESOLUTION_EVENTS = [
+  'LaunchOutcomeUnknown',
+  'ProvisionJobAdopted',
+  'DeprovisionJobAdopted',
+  'LaunchRepeated',
+  'LaunchAbandoned',
+  'DuplicateJobsForLaunch',
+  'CancelOutcomeUnknown',
+] as const;
 
 export interface ScenarioDeps {
   knex: Knex;
@@ -145,6 +165,8 @@ export interface ScenarioResult {
     /** Instances meant to be deleted mid-provision whose job never ran (deleted once the others were Running). */
     deletedLate: number;
   };
+  /** How lost answers were resolved (counts of lifecycle events). */
+  lostAnswers: { rate: number; events: Record<string, number> };
   /** faultsScheduled: bursts per kind (each stormWindowMs long), purged jobs. */
   storm?: {
     restarts: number;
@@ -453,11 +475,23 @@ export async function runScenario(
   // ---- the controller, restartable -------------------------------------------------------------
   const ticks: TickRecord[] = [];
   const retired: Generation[] = [];
+  const resolutionEvents: Record<string, number> = {};
+  const lostAnswerRate = settings.lostAnswerRate ?? 0;
+  if (lostAnswerRate > 0) {
+    await sim.setFaults({
+      lostAnswers: {
+        launch: { rate: lostAnswerRate },
+        cancel: { rate: lostAnswerRate },
+      },
+    });
+  }
   const startGeneration = (): Generation => {
+    const aapTimeoutMs = settings.aapTimeoutMs ?? 30_000;
     const client = new AapClient({
       baseUrl: `${sim.url}/api/controller/v2`,
       token: sim.token,
       logger,
+      timeoutMs: aapTimeoutMs,
     });
     const controller = new Controller({
       store,
@@ -470,7 +504,14 @@ export async function runScenario(
       jobPolling: settings.mode,
       retryBackoff: settings.retryBackoff,
       configErrorRetryMs: 1000,
+      unknownOutcomeSettleMs: 2 * aapTimeoutMs,
+      maxClockSkewMs: settings.maxClockSkewMs,
       leaderElector: new DatabaseLeaderElector({ knex, logger }),
+      onEvent: async (_instance, event) => {
+        if ((RESOLUTION_EVENTS as readonly string[]).includes(event.reason))
+          resolutionEvents[event.reason] =
+            (resolutionEvents[event.reason] ?? 0) + 1;
+      },
     });
     instrumentTicks(controller, client, ticks);
     controller.start();
@@ -766,6 +807,7 @@ export async function runScenario(
       ).length,
       deletedLate,
     },
+    lostAnswers: { rate: lostAnswerRate, events: resolutionEvents },
     storm:
       settings.scenario === 'storm'
         ? { restarts, faultsScheduled, purgeRequests }
@@ -829,6 +871,7 @@ function instrumentTicks(
 function sumStats(all: AapRequestStats[]): AapRequestStats {
   const total: AapRequestStats = {
     lookups: 0,
+    jobLookups: 0,
     launches: 0,
     statusPolls: 0,
     batchPolls: 0,

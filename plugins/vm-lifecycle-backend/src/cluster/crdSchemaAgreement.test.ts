@@ -238,6 +238,17 @@ const statusCases: Array<[string, unknown]> = [
     { provisioningJobs: [job({ state: 'canceled' })] },
   ],
   ['job type restart', { provisioningJobs: [job({ type: 'restart' })] }],
+  [
+    'a launch intent (no AAP job yet) and the job it became',
+    {
+      provisioningJobs: [
+        job({ jobID: 'intent:u1-provision-1', launchID: 'u1-provision-1' }),
+        job({ jobID: '43', launchID: 'u1-provision-2' }),
+      ],
+    },
+  ],
+  ['an empty launchID', { provisioningJobs: [job({ launchID: '' })] }],
+  ['a numeric launchID', { provisioningJobs: [job({ launchID: 7 })] }],
   ['an empty jobID', { provisioningJobs: [job({ jobID: '' })] }],
   ['a numeric jobID', { provisioningJobs: [job({ jobID: 42 })] }],
   [

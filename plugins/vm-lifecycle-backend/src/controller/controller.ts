@@ -26,6 +26,10 @@ export interface ControllerOptions {
   jobPolling?: JobPollingMode;
   retryBackoff?: BackoffPolicy;
   configErrorRetryMs?: number;
+  /** See ReconcilerOptions.unknownOutcomeSettleMs. */
+  unknownOutcomeSettleMs?: number;
+  /** See ReconcilerOptions.maxClockSkewMs. */
+  maxClockSkewMs?: number;
   leaderElector?: LeaderElector;
   /** Called after a lifecycle event was recorded (the plugin publishes it). */
   onEvent?: EventSink;
@@ -76,6 +80,8 @@ export class Controller {
       maxJobHistory: o.maxJobHistory ?? 10,
       retryBackoff: o.retryBackoff,
       configErrorRetryMs: o.configErrorRetryMs,
+      unknownOutcomeSettleMs: o.unknownOutcomeSettleMs,
+      maxClockSkewMs: o.maxClockSkewMs,
     });
     this.leader = o.leaderElector ?? new SoleLeader();
   }

@@ -1,8 +1,10 @@
 import {
+  isLaunchIntent,
   isTerminalJobState,
   latestJob,
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
+import { LaunchLookup } from '../providers/types';
 
 /*
  * The controller's decisions as pure functions of the job history (as the OSAC operator's
@@ -25,11 +27,15 @@ export type ProvisionDecision =
       action: 'trigger';
       reason: 'NoJob' | 'ConfigChanged' | 'RetryAfterFailure';
     }
+  /** The latest job is a launch intent without an AAP job id: find out what became of it. */
+  | { action: 'resolveLaunch'; job: ProvisioningJob }
   | { action: 'poll'; job: ProvisioningJob }
   | { action: 'skip'; job: ProvisioningJob }
   | { action: 'backoff'; job: ProvisioningJob; retryInMs: number };
 
 export type DeprovisionDecision =
+  /** A launch intent (provision or deprovision) is unresolved: find out what became of it first. */
+  | { action: 'resolveLaunch'; job: ProvisioningJob }
   /** The provision job may still be running: read its live state, cancel it if it runs. */
   | { action: 'stopProvision'; job: ProvisioningJob }
   | { action: 'trigger'; reason: 'NoJob' | 'RetryAfterFailure' }
@@ -91,6 +97,7 @@ export function decideProvision(
   const history = jobs ?? [];
   const latest = latestJob(history, 'provision');
   if (!latest) return { action: 'trigger', reason: 'NoJob' };
+  if (unresolvedIntent(latest)) return { action: 'resolveLaunch', job: latest };
   if (!isTerminalJobState(latest.state)) return { action: 'poll', job: latest };
   if (latest.configVersion !== desiredConfigVersion) {
     return { action: 'trigger', reason: 'ConfigChanged' };
@@ -116,11 +123,15 @@ export function decideDeprovision(
 ): DeprovisionDecision {
   const history = jobs ?? [];
   const provision = latestJob(history, 'provision');
+  if (provision && unresolvedIntent(provision)) {
+    return { action: 'resolveLaunch', job: provision };
+  }
   if (provision && !isTerminalJobState(provision.state)) {
     return { action: 'stopProvision', job: provision };
   }
   const latest = latestJob(history, 'deprovision');
   if (!latest) return { action: 'trigger', reason: 'NoJob' };
+  if (unresolvedIntent(latest)) return { action: 'resolveLaunch', job: latest };
   if (!isTerminalJobState(latest.state)) return { action: 'poll', job: latest };
   if (latest.state === 'Succeeded') {
     return { action: 'removeFinalizer', job: latest, reason: 'Succeeded' };
@@ -137,4 +148,77 @@ export function decideDeprovision(
     action: 'trigger' as const,
     reason: 'RetryAfterFailure' as const,
   });
+}
+
+/** An intent the controller gave up (AAP provably never ran it) is terminal; any other is unresolved. */
+function unresolvedIntent(job: ProvisioningJob): boolean {
+  return isLaunchIntent(job) && !isTerminalJobState(job.state);
+}
+
+export type LaunchResolution =
+  | { action: 'adopt' }
+  /** AAP provably has no job for the intent and it still stands: launch again, same launch id. */
+  | { action: 'relaunch' }
+  /** The intent no longer stands (a delete came, the spec changed) and AAP provably never ran it. */
+  | { action: 'abandon'; reason: string }
+  /** Not proven absent yet: the lost request may still be on its way into AAP. */
+  | { action: 'wait'; retryInMs: number };
+
+export interface LaunchResolutionInput {
+  intent: ProvisioningJob;
+  lookup: LaunchLookup;
+  /** When this controller first knew the outcome was unknown (a lost answer, or an intent found after a restart). */
+  unknownSinceMs: number;
+  /**
+   * How long a lost request may still reach AAP. Absence counts only for a look-up that started
+   * this long after the outcome became unknown; it must exceed the AAP client's request time-out.
+   */
+  settleMs: number;
+  nowMs: number;
+  deleting: boolean;
+  desiredConfigVersion: string;
+}
+
+/**
+ * What to do with a launch intent whose outcome is unknown (DOMAIN.md, "Lost answers"): adopt the
+ * job AAP has; launch again only when AAP provably has none; never while the request may still land.
+ */
+export function decideLaunchResolution(
+  input: LaunchResolutionInput,
+): LaunchResolution {
+  const { intent, lookup } = input;
+  const stillWanted =
+    intent.type === 'deprovision'
+      ? input.deleting
+      : !input.deleting && intent.configVersion === input.desiredConfigVersion;
+  if (lookup.outcome === 'found') return { action: 'adopt' };
+  const settledAt = input.unknownSinceMs + input.settleMs;
+  if (lookup.outcome === 'unsearchable') {
+    // The receiver drops a repeat of the same event id, so repeating is safe; giving up is not
+    // until a taken event has had time to show its effects (the EDA playbook's finalizer).
+    if (stillWanted) return { action: 'relaunch' };
+    if (input.nowMs < settledAt)
+      return { action: 'wait', retryInMs: settledAt - input.nowMs };
+    return { action: 'abandon', reason: abandonReason(intent, input) };
+  }
+  if (lookup.checkedAt < settledAt) {
+    return {
+      action: 'wait',
+      retryInMs: Math.max(0, settledAt - input.nowMs),
+    };
+  }
+  return stillWanted
+    ? { action: 'relaunch' }
+    : { action: 'abandon', reason: abandonReason(intent, input) };
+}
+
+function abandonReason(
+  intent: ProvisioningJob,
+  input: LaunchResolutionInput,
+): string {
+  if (intent.type === 'deprovision')
+    return 'the instance is no longer being deleted';
+  return input.deleting
+    ? 'the instance is being deleted'
+    : 'the spec changed since the launch was intended';
 }

@@ -1,4 +1,8 @@
-import { createAapSimulator, AapSimulator } from '@vm-selfservice/aap-simulator';
+import { testLaunch } from '../__testUtils__/launchRequest';
+import {
+  createAapSimulator,
+  AapSimulator,
+} from '@vm-selfservice/aap-simulator';
 import {
   ComputeInstance,
   ProvisioningJob,
@@ -59,7 +63,7 @@ describe('JobTracker against the simulator', () => {
     });
     for (let i = 0; i < 100; i++) {
       const vm = instance(i);
-      const launched = await provider.triggerProvision(vm);
+      const launched = await provider.triggerProvision(vm, testLaunch());
       const job: ProvisioningJob = {
         jobID: launched.jobID,
         type: 'provision',
@@ -131,7 +135,7 @@ describe('JobTracker against the simulator', () => {
       onChange: key => woken.push(key),
     });
     const vm = instance(1);
-    const launched = await provider.triggerProvision(vm);
+    const launched = await provider.triggerProvision(vm, testLaunch());
     const job: ProvisioningJob = {
       jobID: launched.jobID,
       type: 'provision',

@@ -138,6 +138,12 @@ describe('Reconciler: error handling', () => {
         }),
       ]),
     );
+    // A wake-up before Retry-After (e.g. the watch event of its own status write) launches nothing.
+    await h.step('vm1');
+    expect(h.provider.calls.filter(c => c.startsWith('launch'))).toHaveLength(
+      1,
+    );
+    h.clock.advance(7000);
     await h.step('vm1');
     expect(h.provider.launched('provision')).toHaveLength(1);
   });

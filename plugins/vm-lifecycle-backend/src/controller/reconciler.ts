@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   ApiGroupNames,
   ComputeInstance,
@@ -5,19 +6,27 @@ import {
   isTerminalJobState,
   JobType,
   latestJob,
+  launchIdOf,
+  launchIntentJobId,
   LifecycleEvent,
   ProvisioningJob,
+  sameLaunch,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   AapNotFoundError,
   AuthenticationError,
+  CancelOutcomeUnknownError,
   ConfigurationError,
+  LaunchOutcomeUnknownError,
   RateLimitedError,
   TemplateNotFoundError,
 } from '../aap/errors';
 import {
+  CancelResult,
   LaunchedJob,
+  LaunchLookup,
+  LaunchRequest,
   JobStatus,
   ProvisioningProvider,
 } from '../providers/types';
@@ -26,6 +35,7 @@ import { isStaleResourceVersionError } from '../store/errors';
 import {
   BackoffPolicy,
   decideDeprovision,
+  decideLaunchResolution,
   decideProvision,
   DEFAULT_RETRY_BACKOFF,
 } from './decide';
@@ -33,9 +43,11 @@ import { JobTracker } from './jobTracker';
 import {
   deriveConditions,
   desiredConfigVersion,
+  nextJobTimestamp,
   pendingRestart,
   phaseFor,
   setCondition,
+  upsertJob,
 } from './status';
 import { keyOf, splitKey, StatusWriter } from './statusWriter';
 import { ReconcileResult } from './workQueue';
@@ -57,8 +69,25 @@ export interface ReconcilerOptions {
   retryBackoff?: BackoffPolicy;
   /** Wait after a configuration error (template missing, bad credentials) before trying again. */
   configErrorRetryMs?: number;
+  /**
+   * After a launch whose outcome is unknown, how long AAP may still create the job from the lost
+   * request: only a look-up that starts this long after finds "no such job" conclusively. Must
+   * exceed the AAP client's request time-out. Default 60 s.
+   */
+  unknownOutcomeSettleMs?: number;
+  /**
+   * The settle time counts from when this controller learnt of the unknown outcome, but at the
+   * latest from the intent's timestamp plus this allowance: otherwise every restart or leader
+   * change would start the wait anew, and an intent AAP never saw could wait forever. The
+   * timestamp is another replica's clock, so this is how far ahead of ours that clock may be.
+   * Default 30 s.
+   */
+  maxClockSkewMs?: number;
   now?: () => number;
 }
+
+/** Wait after an unknown outcome before the first look-up: long enough for AAP to list the job. */
+const FIRST_LOOKUP_DELAY_MS = 500;
 
 interface LaunchError {
   reason: string;
@@ -79,11 +108,24 @@ export class Reconciler {
   private readonly backoff: BackoffPolicy;
   /** Provision jobs we already asked AAP to cancel (to record the event once). */
   private readonly cancelRequested = new Set<string>();
+  /** Launch ids whose outcome is unknown, with the instance key and when this controller learned it. */
+  private readonly unknownSince = new Map<
+    string,
+    { key: string; sinceMs: number }
+  >();
+  private readonly settleMs: number;
+  /**
+   * After a refused launch, no new attempt before this time (by instance key and job type). The
+   * intent and its removal are two writes whose watch events would otherwise wake the instance at
+   * once and defeat the backoff the refusal asked for.
+   */
+  private readonly launchNotBefore = new Map<string, number>();
 
   constructor(private readonly o: ReconcilerOptions) {
     this.writer = new StatusWriter(o.store, { maxJobHistory: o.maxJobHistory });
     this.now = o.now ?? Date.now;
     this.backoff = o.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
+    this.settleMs = o.unknownOutcomeSettleMs ?? 60_000;
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -91,6 +133,11 @@ export class Reconciler {
     const stored = await this.o.store.get(namespace, name);
     if (!stored) {
       this.o.tracker.forgetInstance(key);
+      for (const [launchID, entry] of this.unknownSince) {
+        if (entry.key === key) this.unknownSince.delete(launchID);
+      }
+      this.launchNotBefore.delete(`${key} provision`);
+      this.launchNotBefore.delete(`${key} deprovision`);
       return {};
     }
     let instance = stored;
@@ -127,6 +174,8 @@ export class Reconciler {
     switch (decision.action) {
       case 'trigger':
         return this.launch(key, instance, 'provision', desired);
+      case 'resolveLaunch':
+        return this.resolveLaunch(key, instance, decision.job);
       case 'poll':
         return this.poll(key, instance, decision.job);
       case 'skip':
@@ -166,6 +215,8 @@ export class Reconciler {
       this.backoff,
     );
     switch (decision.action) {
+      case 'resolveLaunch':
+        return this.resolveLaunch(key, instance, decision.job);
       case 'stopProvision':
         return this.stopProvisionJob(key, instance, decision.job);
       case 'trigger':
@@ -231,7 +282,12 @@ export class Reconciler {
       this.o.tracker.track(key, instance, job);
       return { requeueAfterMs: this.o.pollIntervalMs };
     }
-    const result = await this.o.provider.cancelJob(instance, job);
+    let result: CancelResult;
+    try {
+      result = await this.o.provider.cancelJob(instance, job);
+    } catch (e) {
+      return this.cancelFailed(instance, job, e);
+    }
     switch (result) {
       case 'cancelRequested':
         this.cancelRequested.add(cancelKey(key, job));
@@ -245,23 +301,8 @@ export class Reconciler {
         this.o.tracker.track(key, instance, job);
         return { requeueAfterMs: this.o.pollIntervalMs };
       case 'alreadyFinished':
-      case 'notFound': {
-        // AAP says the job can no longer be canceled: it finished (405) or was purged (404).
-        let final: JobStatus;
-        try {
-          final = await this.o.tracker.freshStatus(instance, job);
-        } catch {
-          final = { state: job.state, message: job.message };
-        }
-        if (!isTerminalJobState(final.state)) {
-          final = {
-            state: 'Failed',
-            message: `AAP refused to cancel job ${job.jobID} (${result === 'notFound' ? 'job no longer exists' : 'already finished'}) but reported it as ${final.state}; treating it as ended so deprovisioning can start`,
-          };
-        }
-        await this.recordJobState(key, instance, job, final);
-        return { requeueAfterMs: 0 };
-      }
+      case 'notFound':
+        return this.afterCancelRefused(key, instance, job, result);
       case 'notSupported':
         // Nothing to cancel (EDA): wait until the provision job ends by itself.
         this.o.tracker.track(key, instance, job);
@@ -269,6 +310,86 @@ export class Reconciler {
       default:
         return assertNever(result);
     }
+  }
+
+  /**
+   * The cancel may or may not have reached AAP (a lost answer), or AAP could not be asked. Nothing is
+   * assumed: the next pass reads the job's live state again and asks again only if it still runs.
+   */
+  private async cancelFailed(
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+    e: unknown,
+  ): Promise<ReconcileResult> {
+    const message =
+      e instanceof CancelOutcomeUnknownError
+        ? `The answer to the cancel of provision job ${job.jobID} was lost (${e.message}); reading its live state before asking again`
+        : `Could not cancel provision job ${job.jobID}: ${errorMessage(e)}; reading its live state before trying again`;
+    this.o.logger.warn(`ComputeInstance ${keyOf(instance)}: ${message}`);
+    await this.event(
+      instance,
+      'Warning',
+      e instanceof CancelOutcomeUnknownError
+        ? 'CancelOutcomeUnknown'
+        : 'CancelFailed',
+      message,
+      job.jobID,
+    );
+    return {
+      requeueAfterMs:
+        e instanceof RateLimitedError ? e.retryAfterMs : this.o.pollIntervalMs,
+    };
+  }
+
+  /**
+   * AAP says the job can no longer be canceled: it finished (405) or is gone (404). Deprovisioning
+   * starts only once a live read shows the job terminal (a purged job reads as such); a failed or
+   * non-terminal read means wait and ask again, never an invented state.
+   */
+  private async afterCancelRefused(
+    key: string,
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+    result: 'alreadyFinished' | 'notFound',
+  ): Promise<ReconcileResult> {
+    const refused = `AAP refused to cancel provision job ${job.jobID} (${result === 'notFound' ? '404: no such job' : '405: already finished'})`;
+    let final: JobStatus;
+    try {
+      final = await this.o.tracker.freshStatus(instance, job);
+    } catch (e) {
+      return this.waitForTerminal(
+        instance,
+        job,
+        `${refused}, but its state could not be read (${errorMessage(e)}); waiting for AAP to show it ended before deprovisioning`,
+      );
+    }
+    if (!isTerminalJobState(final.state)) {
+      return this.waitForTerminal(
+        instance,
+        job,
+        `${refused}, but AAP still shows it ${final.state}; waiting for it to end before deprovisioning`,
+      );
+    }
+    await this.recordJobState(key, instance, job, final);
+    return { requeueAfterMs: 0 };
+  }
+
+  private async waitForTerminal(
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+    message: string,
+  ): Promise<ReconcileResult> {
+    if (job.message !== message) {
+      await this.updateJob(instance, job, { message });
+      await this.event(
+        instance,
+        'Warning',
+        'WaitingForJobEnd',
+        message,
+        job.jobID,
+      );
+    }
+    return { requeueAfterMs: this.o.pollIntervalMs };
   }
 
   private async removeFinalizer(
@@ -303,6 +424,11 @@ export class Reconciler {
 
   // ---- shared steps ------------------------------------------------------------------------
 
+  /**
+   * A launch is an intent first (DOMAIN.md, "Lost answers"): the intent, with a launch id unique to
+   * this attempt, is persisted before the request, so that whatever becomes of the answer the job
+   * can be found again and no second one is launched for the same intent.
+   */
   private async launch(
     key: string,
     instance: ComputeInstance,
@@ -323,33 +449,76 @@ export class Reconciler {
     if (active && !isTerminalJobState(active.state)) {
       return { requeueAfterMs: this.o.pollIntervalMs };
     }
+    const notBefore = this.launchNotBefore.get(`${key} ${type}`) ?? 0;
+    if (this.now() < notBefore)
+      return { requeueAfterMs: notBefore - this.now() };
 
+    const launchID = newLaunchId(fresh.metadata.uid, type);
+    const intent: ProvisioningJob = {
+      jobID: launchIntentJobId(launchID),
+      launchID,
+      type,
+      timestamp: nextJobTimestamp(fresh.status.provisioningJobs, this.now()),
+      state: 'Pending',
+      message: `Launching the ${type} job (launch id ${launchID})`,
+      configVersion,
+      blockDeletionOnFailure: type === 'deprovision',
+    };
+    const written = await this.writer.write(fresh, current => {
+      const other = latestJob(current.status.provisioningJobs, type);
+      // Re-applied on a conflict: if another writer recorded a job of this type meanwhile, stop.
+      if (other && !isTerminalJobState(other.state)) return undefined;
+      return this.compose(current, {
+        ...current.status,
+        provisioningJobs: upsertJob(
+          current.status.provisioningJobs,
+          intent,
+          this.o.maxJobHistory,
+        ),
+      });
+    });
+    if (!written || !findLaunch(written, intent)) return { requeueAfterMs: 0 };
+    return this.sendLaunch(key, written, intent);
+  }
+
+  /** Sends the launch of a persisted intent (the first time, or again once AAP provably has no job for it). */
+  private async sendLaunch(
+    key: string,
+    instance: ComputeInstance,
+    intent: ProvisioningJob,
+  ): Promise<ReconcileResult> {
+    const { type, configVersion } = intent;
+    const request = launchRequestOf(intent);
     const payload: ComputeInstance = {
-      ...fresh,
-      status: { ...fresh.status, desiredConfigVersion: configVersion },
+      ...instance,
+      status: { ...instance.status, desiredConfigVersion: configVersion },
     };
     let launched: LaunchedJob;
     try {
       if (type === 'provision') {
-        launched = await this.o.provider.triggerProvision(payload);
+        launched = await this.o.provider.triggerProvision(payload, request);
       } else {
-        const trigger = await this.o.provider.triggerDeprovision(payload);
+        const trigger = await this.o.provider.triggerDeprovision(
+          payload,
+          request,
+        );
         if (trigger.action === 'skipped') {
+          const cleared = await this.dropIntent(instance, intent);
           await this.event(
-            fresh,
+            instance,
             'Normal',
             'DeprovisionSkipped',
             trigger.message,
           );
           await this.removeFinalizer(
             key,
-            fresh,
+            cleared ?? instance,
             `Deprovisioning skipped: ${trigger.message}`,
           );
           return {};
         }
         if (trigger.action === 'waiting') {
-          await this.writeStatus(fresh, s => s, {
+          await this.dropIntent(instance, intent, {
             reason: 'DeprovisionWaiting',
             message: trigger.message,
           });
@@ -358,37 +527,229 @@ export class Reconciler {
         launched = trigger.job;
       }
     } catch (e) {
-      return this.launchFailed(fresh, type, e);
+      if (e instanceof LaunchOutcomeUnknownError) {
+        return this.launchOutcomeUnknown(key, instance, intent, e);
+      }
+      // A definite answer: AAP created no job, so the intent goes and a later attempt is a new one.
+      const failure = this.classifyLaunchError(type, e);
+      this.launchNotBefore.set(
+        `${key} ${type}`,
+        this.now() + failure.requeueAfterMs,
+      );
+      await this.dropIntent(instance, intent, failure);
+      return this.launchFailed(instance, failure);
     }
+    return this.recordLaunched(key, instance, intent, launched, 'launched');
+  }
 
+  /** Replaces the intent with the job AAP has for it, persisted before anything else can fail. */
+  private async recordLaunched(
+    key: string,
+    instance: ComputeInstance,
+    intent: ProvisioningJob,
+    launched: LaunchedJob,
+    how: 'launched' | 'adopted',
+  ): Promise<ReconcileResult> {
     const job: ProvisioningJob = {
+      ...intent,
       jobID: launched.jobID,
-      type,
-      timestamp: new Date(this.now()).toISOString(),
       state: launched.state,
       message: launched.message,
-      configVersion,
-      blockDeletionOnFailure: type === 'deprovision',
     };
-    // Persist the id before anything else can fail: an id only in memory is a duplicate job waiting to happen.
+    // An id only in memory is a duplicate job waiting to happen.
     const written = await this.writer.persistLaunchedJob(
-      fresh,
+      instance,
       job,
       (current, status) => this.compose(current, status),
     );
+    const launchID = launchIdOf(intent);
+    if (launchID) this.unknownSince.delete(launchID);
+    this.launchNotBefore.delete(`${key} ${job.type}`);
+    const label = job.type === 'provision' ? 'Provision' : 'Deprovision';
     await this.event(
-      written ?? fresh,
+      written ?? instance,
       'Normal',
-      type === 'provision' ? 'ProvisionJobLaunched' : 'DeprovisionJobLaunched',
-      `Launched AAP ${type} job ${job.jobID} (config version ${configVersion})`,
+      how === 'launched' ? `${label}JobLaunched` : `${label}JobAdopted`,
+      how === 'launched'
+        ? `Launched AAP ${job.type} job ${job.jobID} (config version ${job.configVersion}, launch id ${launchID})`
+        : `Adopted AAP ${job.type} job ${job.jobID}: its launch answer was lost, and AAP has it under launch id ${launchID}`,
       job.jobID,
     );
     if (written) {
       this.o.tracker.track(key, written, job);
-      // AAP's launch answer is a fresh observation: the next reconcile need not ask again.
+      // AAP's answer is a fresh observation: the next reconcile need not ask again.
       this.o.tracker.seed(key, job, { state: job.state, message: job.message });
     }
     return { requeueAfterMs: this.safetyPollMs() };
+  }
+
+  /** The request may or may not have created a job: keep the intent and find out, never relaunch blindly. */
+  private async launchOutcomeUnknown(
+    key: string,
+    instance: ComputeInstance,
+    intent: ProvisioningJob,
+    e: LaunchOutcomeUnknownError,
+  ): Promise<ReconcileResult> {
+    const launchID = launchIdOf(intent)!;
+    this.unknownSince.set(launchID, { key, sinceMs: this.now() });
+    const message = `The answer to the ${intent.type} launch was lost (${e.message}); looking for the job by launch id ${launchID} before launching anything again`;
+    this.o.logger.warn(`ComputeInstance ${keyOf(instance)}: ${message}`);
+    const written = await this.updateJob(instance, intent, {
+      state: 'Unknown',
+      message,
+    });
+    await this.event(
+      written ?? instance,
+      'Warning',
+      'LaunchOutcomeUnknown',
+      message,
+    );
+    return {
+      requeueAfterMs: Math.min(FIRST_LOOKUP_DELAY_MS, this.o.pollIntervalMs),
+    };
+  }
+
+  /**
+   * An intent without a job id: the launch answer was lost, or the controller stopped between
+   * recording the intent and recording the job. Find the job in AAP by the launch id and adopt
+   * it; launch again (same launch id) only when AAP provably has none.
+   */
+  private async resolveLaunch(
+    key: string,
+    instance: ComputeInstance,
+    intent: ProvisioningJob,
+  ): Promise<ReconcileResult> {
+    const launchID = launchIdOf(intent)!;
+    let known = this.unknownSince.get(launchID);
+    if (!known) {
+      // Found after a restart or a leader change: the request may have been sent just now.
+      known = { key, sinceMs: this.now() };
+      this.unknownSince.set(launchID, known);
+    }
+    let lookup: LaunchLookup;
+    try {
+      lookup = await this.o.provider.findLaunch(
+        instance,
+        intent.type,
+        launchRequestOf(intent),
+      );
+    } catch (e) {
+      const message = `Could not look for the ${intent.type} job of launch id ${launchID} in AAP: ${errorMessage(e)}; the intent stays, nothing is launched until AAP answers`;
+      if (intent.message !== message) {
+        await this.updateJob(instance, intent, { message });
+        await this.event(instance, 'Warning', 'LaunchLookupFailed', message);
+      }
+      return {
+        requeueAfterMs:
+          e instanceof RateLimitedError
+            ? e.retryAfterMs
+            : this.o.pollIntervalMs * 2,
+      };
+    }
+    const deleting = Boolean(instance.metadata.deletionTimestamp);
+    const intendedAt = Date.parse(intent.timestamp);
+    const resolution = decideLaunchResolution({
+      intent,
+      lookup,
+      unknownSinceMs: Number.isNaN(intendedAt)
+        ? known.sinceMs
+        : Math.min(
+            known.sinceMs,
+            intendedAt + (this.o.maxClockSkewMs ?? 30_000),
+          ),
+      settleMs: this.settleMs,
+      nowMs: this.now(),
+      deleting,
+      desiredConfigVersion: desiredConfigVersion(instance),
+    });
+    switch (resolution.action) {
+      case 'adopt': {
+        if (lookup.outcome !== 'found') return {};
+        if (lookup.duplicates.length > 0) {
+          await this.event(
+            instance,
+            'Warning',
+            'DuplicateJobsForLaunch',
+            `AAP holds several jobs with launch id ${launchID}: adopted ${lookup.job.jobID}, not ${lookup.duplicates.join(', ')}`,
+          );
+        }
+        return this.recordLaunched(
+          key,
+          instance,
+          intent,
+          lookup.job,
+          'adopted',
+        );
+      }
+      case 'wait': {
+        const message = `The ${intent.type} launch with launch id ${launchID} is not in AAP (yet): waiting ${Math.ceil(resolution.retryInMs / 1000)} s for a request still on its way before deciding`;
+        if (
+          intent.state !== 'Unknown' ||
+          !intent.message.startsWith(message.slice(0, 40))
+        ) {
+          await this.updateJob(instance, intent, { state: 'Unknown', message });
+        }
+        return { requeueAfterMs: Math.max(resolution.retryInMs, 100) };
+      }
+      case 'abandon': {
+        const message = `Not launched: ${lookup.outcome === 'unsearchable' ? 'the outcome of the event could not be learned' : `AAP has no job with launch id ${launchID}`}, and ${resolution.reason}`;
+        this.unknownSince.delete(launchID);
+        await this.updateJob(instance, intent, { state: 'Canceled', message });
+        await this.event(instance, 'Normal', 'LaunchAbandoned', message);
+        return { requeueAfterMs: 0 };
+      }
+      case 'relaunch': {
+        const again =
+          lookup.outcome === 'unsearchable'
+            ? `Sending the ${intent.type} event again with the same event id ${launchID}: ${lookup.reason}`
+            : `AAP has no job with launch id ${launchID}: launching the ${intent.type} job again with the same launch id`;
+        const written = await this.updateJob(instance, intent, {
+          state: 'Pending',
+          message: again,
+        });
+        if (!written) return { requeueAfterMs: 0 };
+        await this.event(written, 'Normal', 'LaunchRepeated', again);
+        const current = findLaunch(written, intent);
+        if (!current) return { requeueAfterMs: 0 };
+        return this.sendLaunch(key, written, current);
+      }
+      default:
+        return assertNever(resolution);
+    }
+  }
+
+  /** Writes new state/message on one entry of the history (found by id or launch id). */
+  private updateJob(
+    instance: ComputeInstance,
+    job: ProvisioningJob,
+    change: Partial<Pick<ProvisioningJob, 'state' | 'message'>>,
+  ): Promise<ComputeInstance | undefined> {
+    return this.writeStatus(instance, s => ({
+      ...s,
+      provisioningJobs: (s.provisioningJobs ?? []).map(j =>
+        sameLaunch(j, job) ? { ...j, ...change } : j,
+      ),
+    }));
+  }
+
+  /** Removes an intent AAP provably never acted on (a definite refusal of the launch). */
+  private dropIntent(
+    instance: ComputeInstance,
+    intent: ProvisioningJob,
+    failure?: Pick<LaunchError, 'reason' | 'message'> & { fatal?: boolean },
+  ): Promise<ComputeInstance | undefined> {
+    const launchID = launchIdOf(intent);
+    if (launchID) this.unknownSince.delete(launchID);
+    return this.writeStatus(
+      instance,
+      s => ({
+        ...s,
+        provisioningJobs: (s.provisioningJobs ?? []).filter(
+          j => j.jobID !== intent.jobID,
+        ),
+      }),
+      failure,
+    );
   }
 
   private async poll(
@@ -502,14 +863,11 @@ export class Reconciler {
 
   private async launchFailed(
     instance: ComputeInstance,
-    type: JobType,
-    e: unknown,
+    failure: LaunchError,
   ): Promise<ReconcileResult> {
-    const failure = this.classifyLaunchError(type, e);
     this.o.logger.warn(
       `ComputeInstance ${keyOf(instance)}: ${failure.message}`,
     );
-    await this.writeStatus(instance, s => s, failure);
     if (
       instance.status.conditions?.find(c => c.type === 'ConfigurationApplied')
         ?.message !== failure.message
@@ -662,6 +1020,23 @@ export class Reconciler {
       );
     }
   }
+}
+
+/** `<uid>-<type>-<random>`: unique per attempt, and it names the instance it is for. */
+function newLaunchId(uid: string, type: JobType): string {
+  return `${uid}-${type}-${randomBytes(4).toString('hex')}`;
+}
+
+function launchRequestOf(intent: ProvisioningJob): LaunchRequest {
+  return { launchID: launchIdOf(intent)!, intendedAt: intent.timestamp };
+}
+
+/** The entry for this launch in a stored instance (the intent, or the job it became). */
+function findLaunch(
+  instance: ComputeInstance,
+  job: ProvisioningJob,
+): ProvisioningJob | undefined {
+  return instance.status.provisioningJobs?.find(j => sameLaunch(j, job));
 }
 
 /** Job ids repeat across instances (EDA), so a cancel is remembered per instance. */

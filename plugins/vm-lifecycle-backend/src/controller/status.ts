@@ -8,6 +8,7 @@ import {
   latestJob,
   Phase,
   ProvisioningJob,
+  sameLaunch,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /*
@@ -41,19 +42,37 @@ export function desiredConfigVersion(instance: ComputeInstance): string {
   return computeConfigVersion(spec);
 }
 
-/** Adds or replaces a job by id and keeps only the newest `max` entries, oldest first. */
+/**
+ * Adds or replaces a job (by id, or by launch id: the job an intent became replaces the intent) and
+ * keeps only the newest `max` entries, oldest first.
+ */
 export function upsertJob(
   jobs: readonly ProvisioningJob[] | undefined,
   job: ProvisioningJob,
   max: number,
 ): ProvisioningJob[] {
-  const others = (jobs ?? []).filter(
-    j => !(j.jobID === job.jobID && j.type === job.type),
-  );
+  const others = (jobs ?? []).filter(j => !sameLaunch(j, job));
   const all = [...others, job].sort(
     (a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp),
   );
   return all.slice(Math.max(0, all.length - max));
+}
+
+/**
+ * The timestamp for a new job entry: now, but never at or before the latest recorded one. "Latest"
+ * is chosen by timestamp, so a clock behind the history (a new leader with a slow clock, an NTP
+ * step) must not make a new job look older than the one it follows.
+ */
+export function nextJobTimestamp(
+  jobs: readonly ProvisioningJob[] | undefined,
+  nowMs: number,
+): string {
+  let latest = -Infinity;
+  for (const job of jobs ?? []) {
+    const t = Date.parse(job.timestamp);
+    if (t > latest) latest = t;
+  }
+  return new Date(Math.max(nowMs, latest + 1)).toISOString();
 }
 
 export function phaseFor(

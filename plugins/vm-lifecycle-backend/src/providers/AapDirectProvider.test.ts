@@ -2,6 +2,7 @@
  * AAP Direct end to end against the simulator over real HTTP: template resolution and its cache,
  * launch payload, job and workflow-job polling, cancel, purge, batch status.
  */
+import { testLaunch } from '../__testUtils__/launchRequest';
 import { createAapSimulator } from '@vm-selfservice/aap-simulator';
 import {
   ComputeInstance,
@@ -143,7 +144,7 @@ describe('AapDirectProvider', () => {
     const { provider, client } = setup();
     const vm = instance('web-1');
 
-    const launched = await provider.triggerProvision(vm);
+    const launched = await provider.triggerProvision(vm, testLaunch());
     expect(launched).toEqual({
       jobID: expect.stringMatching(/^\d+$/),
       state: 'Pending',
@@ -175,7 +176,7 @@ describe('AapDirectProvider', () => {
       }),
     ]);
 
-    const trigger = await provider.triggerDeprovision(vm);
+    const trigger = await provider.triggerDeprovision(vm, testLaunch());
     expect(trigger).toMatchObject({
       action: 'triggered',
       job: { state: 'Pending' },
@@ -199,7 +200,7 @@ describe('AapDirectProvider', () => {
     const { provider, client } = setup({ url: wfSimUrl });
     const vm = instance('wf-1');
 
-    const launched = await provider.triggerProvision(vm);
+    const launched = await provider.triggerProvision(vm, testLaunch());
     expect(launched.jobID).toMatch(/^workflow-\d+$/);
     expect(launched.message).toMatch(
       /workflow job template "osac-create-compute-instance"/,
@@ -215,7 +216,7 @@ describe('AapDirectProvider', () => {
     // Polled at workflow_jobs/: a poll at jobs/ would have been a 404 and read as purged.
     expect(wfSim.requestCounts().job_status).toBeGreaterThan(0);
 
-    const trigger = await provider.triggerDeprovision(vm);
+    const trigger = await provider.triggerDeprovision(vm, testLaunch());
     if (trigger.action !== 'triggered')
       throw new Error('expected a deprovision job');
     expect(trigger.job.jobID).toMatch(/^workflow-\d+$/);
@@ -230,7 +231,7 @@ describe('AapDirectProvider', () => {
     expect(wfSim.vms()).toEqual([]);
 
     // Each name: job template miss, then workflow hit; cached afterwards.
-    await provider.triggerProvision(instance('wf-2'));
+    await provider.triggerProvision(instance('wf-2'), testLaunch());
     expect(client.stats().lookups).toBe(4);
   });
 
@@ -238,10 +239,10 @@ describe('AapDirectProvider', () => {
     const { provider, client } = setup();
     await Promise.all(
       ['a', 'b', 'c', 'd'].map(name =>
-        provider.triggerProvision(instance(name)),
+        provider.triggerProvision(instance(name), testLaunch()),
       ),
     );
-    await provider.triggerProvision(instance('e'));
+    await provider.triggerProvision(instance('e'), testLaunch());
     expect(client.stats()).toMatchObject({ lookups: 1, launches: 5 });
   });
 
@@ -249,7 +250,10 @@ describe('AapDirectProvider', () => {
     const explicit = setup({
       templates: { provision: 'custom-create', prefix: 'ignored' },
     });
-    const launched = await explicit.provider.triggerProvision(instance('x'));
+    const launched = await explicit.provider.triggerProvision(
+      instance('x'),
+      testLaunch(),
+    );
     expect(launched.jobID).toMatch(/^workflow-/);
     expect(launched.message).toContain('"custom-create"');
 
@@ -262,14 +266,16 @@ describe('AapDirectProvider', () => {
 
   it('throws TemplateNotFoundError when neither kind has the name, and looks again next time', async () => {
     const { provider, client } = setup({ templates: { prefix: 'missing' } });
-    const err = await provider.triggerProvision(instance('x')).catch(e => e);
+    const err = await provider
+      .triggerProvision(instance('x'), testLaunch())
+      .catch(e => e);
     expect(err).toBeInstanceOf(TemplateNotFoundError);
     expect(err.templateName).toBe('missing-create-compute-instance');
     await expect(
-      provider.triggerDeprovision(instance('x')),
+      provider.triggerDeprovision(instance('x'), testLaunch()),
     ).rejects.toBeInstanceOf(TemplateNotFoundError);
     await expect(
-      provider.triggerProvision(instance('x')),
+      provider.triggerProvision(instance('x'), testLaunch()),
     ).rejects.toBeInstanceOf(TemplateNotFoundError);
     expect(client.stats()).toMatchObject({ lookups: 6, launches: 0 });
     expect(sim.jobs()).toEqual([]);
@@ -284,15 +290,20 @@ describe('AapDirectProvider', () => {
     const { provider, client } = setup({ fetchImpl });
 
     await expect(
-      provider.triggerProvision(instance('a')),
+      provider.triggerProvision(instance('a'), testLaunch()),
     ).resolves.toMatchObject({ jobID: expect.stringMatching(/^\d+$/) });
     target = wfSimUrl;
-    const err = await provider.triggerProvision(instance('b')).catch(e => e);
+    const err = await provider
+      .triggerProvision(instance('b'), testLaunch())
+      .catch(e => e);
     expect(err).toBeInstanceOf(AapNotFoundError);
     expect(err.message).toMatch(
       /job template "osac-create-compute-instance" \(id \d+\) no longer exists.*looked up by name again/,
     );
-    const relaunched = await provider.triggerProvision(instance('b'));
+    const relaunched = await provider.triggerProvision(
+      instance('b'),
+      testLaunch(),
+    );
     expect(relaunched.jobID).toMatch(/^workflow-\d+$/);
     expect(client.stats().lookups).toBe(1 + 2);
     expect(wfSim.jobs()).toHaveLength(1);
@@ -302,13 +313,17 @@ describe('AapDirectProvider', () => {
     const { provider, client } = setup({
       templates: { provision: 'no-prompt' },
     });
-    const err = await provider.triggerProvision(instance('x')).catch(e => e);
+    const err = await provider
+      .triggerProvision(instance('x'), testLaunch())
+      .catch(e => e);
     expect(err).toBeInstanceOf(ConfigurationError);
     expect(err.message).toMatch(/"no-prompt".*Prompt on launch/);
     expect(client.stats().launches).toBe(0);
     expect(sim.jobs()).toEqual([]);
     // Not cached: fixing the template in AAP takes effect on the next attempt.
-    await provider.triggerProvision(instance('x')).catch(() => undefined);
+    await provider
+      .triggerProvision(instance('x'), testLaunch())
+      .catch(() => undefined);
     expect(client.stats().lookups).toBe(2);
   });
 
@@ -319,7 +334,9 @@ describe('AapDirectProvider', () => {
       launchStatus: 429,
       retryAfterSeconds: 4,
     });
-    const err = await provider.triggerProvision(instance('x')).catch(e => e);
+    const err = await provider
+      .triggerProvision(instance('x'), testLaunch())
+      .catch(e => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(err.retryAfterMs).toBe(4000);
     expect(sim.jobs()).toEqual([]);
@@ -329,7 +346,7 @@ describe('AapDirectProvider', () => {
     const { provider } = setup();
     sim.setFaults({ jobFailureRate: 1 });
     const vm = instance('x');
-    const launched = await provider.triggerProvision(vm);
+    const launched = await provider.triggerProvision(vm, testLaunch());
     const status = await pollUntilTerminal(() =>
       provider.getProvisionStatus(vm, record(launched.jobID)),
     );
@@ -342,7 +359,7 @@ describe('AapDirectProvider', () => {
   it('cancels a running provision job: 202, then Canceled, then alreadyFinished', async () => {
     const { provider } = setup();
     const vm = instance('x');
-    const launched = await provider.triggerProvision(vm);
+    const launched = await provider.triggerProvision(vm, testLaunch());
     await expect(provider.cancelJob(vm, record(launched.jobID))).resolves.toBe(
       'cancelRequested',
     );
@@ -361,7 +378,7 @@ describe('AapDirectProvider', () => {
   it('cancels workflow jobs at workflow_jobs/', async () => {
     const { provider } = setup({ url: wfSimUrl });
     const vm = instance('x');
-    const launched = await provider.triggerProvision(vm);
+    const launched = await provider.triggerProvision(vm, testLaunch());
     await expect(provider.cancelJob(vm, record(launched.jobID))).resolves.toBe(
       'cancelRequested',
     );
@@ -377,7 +394,7 @@ describe('AapDirectProvider', () => {
   it('treats a purged job as terminal Failed and its cancel as notFound', async () => {
     const { provider } = setup();
     const vm = instance('x');
-    const launched = await provider.triggerProvision(vm);
+    const launched = await provider.triggerProvision(vm, testLaunch());
     sim.setFaults({ purgeJobs: [Number(launched.jobID)] });
     await expect(
       provider.getProvisionStatus(vm, record(launched.jobID)),
@@ -406,9 +423,18 @@ describe('AapDirectProvider', () => {
 
   it('batch-polls jobs and workflow jobs in one request', async () => {
     const plain = setup();
-    const a = await plain.provider.triggerProvision(instance('a'));
-    const b = await plain.provider.triggerProvision(instance('b'));
-    const gone = await plain.provider.triggerProvision(instance('c'));
+    const a = await plain.provider.triggerProvision(
+      instance('a'),
+      testLaunch(),
+    );
+    const b = await plain.provider.triggerProvision(
+      instance('b'),
+      testLaunch(),
+    );
+    const gone = await plain.provider.triggerProvision(
+      instance('c'),
+      testLaunch(),
+    );
     sim.setFaults({ purgeJobs: [Number(gone.jobID)] });
     const ids = [
       a.jobID,
@@ -433,7 +459,7 @@ describe('AapDirectProvider', () => {
     expect(plain.client.stats().batchPolls).toBe(1);
 
     const wf = setup({ url: wfSimUrl });
-    const w = await wf.provider.triggerProvision(instance('w'));
+    const w = await wf.provider.triggerProvision(instance('w'), testLaunch());
     const wfStatuses = await wf.provider.getStatuses([w.jobID]);
     expect(wfStatuses.get(w.jobID)?.message).toMatch(/^AAP workflow job \d+ /);
     // The same number as a plain job is someone else's job (AAP ids are unique across kinds).
@@ -449,7 +475,7 @@ describe('AapDirectProvider', () => {
   it('reads job output for the portal', async () => {
     const { provider } = setup();
     const vm = instance('x');
-    const launched = await provider.triggerProvision(vm);
+    const launched = await provider.triggerProvision(vm, testLaunch());
     await pollUntilTerminal(() =>
       provider.getProvisionStatus(vm, record(launched.jobID)),
     );

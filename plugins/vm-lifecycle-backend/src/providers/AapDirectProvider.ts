@@ -19,11 +19,14 @@ import {
   purgedJobStatus,
 } from './aapJobStatus';
 import { TemplateResolver } from './TemplateResolver';
+import { LaunchFinder } from './launchFinder';
 import {
   CancelResult,
   DeprovisionTrigger,
   JobStatus,
   LaunchedJob,
+  LaunchLookup,
+  LaunchRequest,
   ProvisioningProvider,
 } from './types';
 
@@ -39,6 +42,8 @@ export interface AapDirectProviderOptions {
   client: AapClient;
   templates?: AapDirectTemplatesConfig;
   logger?: { warn(message: string): void };
+  /** See LaunchFinderOptions.clockSkewMs. */
+  lookupClockSkewMs?: number;
 }
 
 /**
@@ -54,10 +59,15 @@ export class AapDirectProvider implements ProvisioningProvider {
   private readonly resolver: TemplateResolver;
   private readonly templateNames: Record<JobType, string>;
   private readonly logger?: { warn(message: string): void };
+  private readonly finder: LaunchFinder;
 
   constructor(options: AapDirectProviderOptions) {
     this.client = options.client;
     this.resolver = new TemplateResolver(options.client);
+    this.finder = new LaunchFinder({
+      client: options.client,
+      clockSkewMs: options.lookupClockSkewMs,
+    });
     this.logger = options.logger;
     const prefix = options.templates?.prefix || 'osac';
     this.templateNames = {
@@ -73,16 +83,52 @@ export class AapDirectProvider implements ProvisioningProvider {
     return this.templateNames;
   }
 
-  triggerProvision(instance: ComputeInstance): Promise<LaunchedJob> {
-    return this.launch('provision', instance);
+  triggerProvision(
+    instance: ComputeInstance,
+    launch: LaunchRequest,
+  ): Promise<LaunchedJob> {
+    return this.launch('provision', instance, launch);
   }
 
   async triggerDeprovision(
     instance: ComputeInstance,
+    launch: LaunchRequest,
   ): Promise<DeprovisionTrigger> {
     return {
       action: 'triggered',
-      job: await this.launch('deprovision', instance),
+      job: await this.launch('deprovision', instance, launch),
+    };
+  }
+
+  /**
+   * Finds the job a launch created when its answer was lost: the jobs of the template created since
+   * the intent, matched by the launch id in their extra vars (see LaunchFinder).
+   */
+  async findLaunch(
+    instance: ComputeInstance,
+    type: JobType,
+    launch: LaunchRequest,
+  ): Promise<LaunchLookup> {
+    const template = await this.resolver.resolve(this.templateNames[type]);
+    const result = await this.finder.find(
+      template,
+      launch.launchID,
+      launch.intendedAt,
+    );
+    if ('absent' in result)
+      return { outcome: 'absent', checkedAt: result.checkedAt };
+    const [first, ...others] = result.found;
+    const ref: AapJobRef = { id: first.id, kind: first.kind };
+    const { namespace, name } = instance.metadata;
+    const state = jobStateFromAapStatus(first.status);
+    return {
+      outcome: 'found',
+      job: {
+        jobID: formatAapJobId(ref),
+        state: state === 'Unknown' ? 'Pending' : state,
+        message: `Found ${aapJobLabel(ref)} of ${templateLabel(template)} by launch id ${launch.launchID} (its launch answer was lost) to ${type} ${namespace}/${name}`,
+      },
+      duplicates: others.map(j => formatAapJobId({ id: j.id, kind: j.kind })),
     };
   }
 
@@ -133,8 +179,13 @@ export class AapDirectProvider implements ProvisioningProvider {
   }
 
   /**
-   * Status of many jobs with one `unified_jobs` request per 200 ids, for the job tracker. Keyed by the
-   * jobIDs passed in; purged jobs and foreign ids get the same results as `getStatus`.
+   * Status of many jobs with one `unified_jobs` request per 200 ids, for the job tracker, keyed by
+   * the jobIDs passed in. Two cases need the job itself, read once each:
+   * - a failed job: AWX's list serializers leave out `result_traceback`, and the failure message
+   *   must carry it;
+   * - a job missing from the answer: only a direct read answering 404 proves it purged (a list can
+   *   miss a row for other reasons, e.g. a proxy cutting pages).
+   * A job whose direct read fails is left out of the map (no observation), never guessed.
    */
   async getStatuses(
     jobIDs: readonly string[],
@@ -150,17 +201,30 @@ export class AapDirectProvider implements ProvisioningProvider {
     const statuses = await this.client.getJobStatuses(
       [...refs.values()].map(ref => ref.id),
     );
+    const readDirectly: string[] = [];
     for (const [jobID, ref] of refs) {
       const found = statuses.get(ref.id);
-      // A different type under our id means AAP was rebuilt and the id reused: our job is gone.
+      // A different type under our id means AAP was rebuilt and the id reused: read ours directly.
       const sameJob =
         found &&
         (!found.type ||
           found.type === (ref.kind === 'workflow' ? 'workflow_job' : 'job'));
-      result.set(
-        jobID,
-        found && sameJob ? jobStatusFromAap(ref, found) : purgedJobStatus(ref),
-      );
+      if (!found || !sameJob) readDirectly.push(jobID);
+      else if (
+        jobStateFromAapStatus(found.status) === 'Failed' &&
+        !found.result_traceback
+      )
+        readDirectly.push(jobID);
+      else result.set(jobID, jobStatusFromAap(ref, found));
+    }
+    for (const jobID of readDirectly) {
+      try {
+        result.set(jobID, await this.getStatus(jobID));
+      } catch (err) {
+        this.logger?.warn(
+          `Could not read AAP job ${jobID} after the batch status poll: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
     }
     return result;
   }
@@ -178,6 +242,7 @@ export class AapDirectProvider implements ProvisioningProvider {
   private async launch(
     type: JobType,
     instance: ComputeInstance,
+    request: LaunchRequest,
   ): Promise<LaunchedJob> {
     const name = this.templateNames[type];
     const template = await this.resolver.resolve(name);
@@ -190,7 +255,13 @@ export class AapDirectProvider implements ProvisioningProvider {
         `${label} does not prompt for variables on launch, so AAP would drop the ComputeInstance payload: enable "Prompt on launch" for Variables on the template`,
       );
     }
-    const extraVars = { ansible_eda: { event: { payload: instance } } };
+    // The launch id rides beside the payload (which playbooks read unchanged), so the job can be
+    // found again by it when AAP's answer to this request is lost.
+    const extraVars = {
+      ansible_eda: {
+        event: { payload: instance, launch_id: request.launchID },
+      },
+    };
     let launched;
     try {
       launched =

@@ -1,3 +1,4 @@
+import { testLaunch } from '../__testUtils__/launchRequest';
 import { ConfigReader } from '@backstage/config';
 import {
   apiGroupNames,
@@ -83,7 +84,7 @@ describe('EdaProvider', () => {
         ],
       },
     };
-    const launched = await provider.triggerProvision(withHistory);
+    const launched = await provider.triggerProvision(withHistory, testLaunch());
     expect(launched).toMatchObject({
       jobID: 'eda-webhook-5',
       state: 'Unknown',
@@ -140,14 +141,17 @@ describe('EdaProvider', () => {
   it('deprovision: skipped without the -aap finalizer, otherwise sent and done when the finalizer is gone', async () => {
     const { store, streams, provider } = setup();
     const vm = await instance(store);
-    expect(await provider.triggerDeprovision(vm)).toMatchObject({
+    expect(await provider.triggerDeprovision(vm, testLaunch())).toMatchObject({
       action: 'skipped',
     });
     expect(streams.posted).toEqual([]);
 
     await addAapFinalizer(store, names, refOf(vm));
     const withFinalizer = (await store.get('default', 'vm'))!;
-    const trigger = await provider.triggerDeprovision(withFinalizer);
+    const trigger = await provider.triggerDeprovision(
+      withFinalizer,
+      testLaunch(),
+    );
     expect(trigger).toMatchObject({
       action: 'triggered',
       job: { jobID: 'eda-webhook-1', state: 'Unknown' },

@@ -17,6 +17,8 @@ import {
   DeprovisionTrigger,
   JobStatus,
   LaunchedJob,
+  LaunchLookup,
+  LaunchRequest,
   ProvisioningProvider,
 } from './types';
 
@@ -80,12 +82,25 @@ export class EdaProvider implements ProvisioningProvider {
     });
   }
 
-  async triggerProvision(instance: ComputeInstance): Promise<LaunchedJob> {
-    return this.send('provision', instance);
+  async triggerProvision(
+    instance: ComputeInstance,
+    launch: LaunchRequest,
+  ): Promise<LaunchedJob> {
+    return this.send('provision', instance, launch);
+  }
+
+  /** EDA answers without a job id, so there is nothing to look for; the repeat is deduplicated by its event id. */
+  async findLaunch(): Promise<LaunchLookup> {
+    return {
+      outcome: 'unsearchable',
+      reason:
+        'EDA event streams answer without a job id, so the event is sent again with the same event id (Idempotency-Key) for the rulebook to drop if it already acted on it',
+    };
   }
 
   async triggerDeprovision(
     instance: ComputeInstance,
+    launch: LaunchRequest,
   ): Promise<DeprovisionTrigger> {
     // The reconciler hands over a fresh read, so this is the finalizer as it stands now.
     if (!hasAapFinalizer(instance.metadata, this.options.names)) {
@@ -96,7 +111,7 @@ export class EdaProvider implements ProvisioningProvider {
     }
     return {
       action: 'triggered',
-      job: await this.send('deprovision', instance),
+      job: await this.send('deprovision', instance, launch),
     };
   }
 
@@ -121,8 +136,9 @@ export class EdaProvider implements ProvisioningProvider {
   private async send(
     type: JobType,
     instance: ComputeInstance,
+    launch: LaunchRequest,
   ): Promise<LaunchedJob> {
-    await this.sender.send(type, this.urls[type], instance);
+    await this.sender.send(type, this.urls[type], instance, launch.launchID);
     const { namespace, name } = instance.metadata;
     const version = instance.status.desiredConfigVersion;
     const signal =

@@ -1,3 +1,4 @@
+import { testLaunch } from '../__testUtils__/launchRequest';
 import { NotFoundError } from '@backstage/errors';
 import {
   apiGroupNames,
@@ -81,12 +82,16 @@ describe('RoutingProvider', () => {
   it('launches with the configured provider', async () => {
     const eda = setup('eda');
     const vm = await instance(eda.store, 'a');
-    expect((await eda.router.triggerProvision(vm)).jobID).toBe('eda-webhook-1');
+    expect((await eda.router.triggerProvision(vm, testLaunch())).jobID).toBe(
+      'eda-webhook-1',
+    );
     expect(eda.router.name).toBe('eda');
 
     const aap = setup('aap');
     const vm2 = await instance(aap.store, 'b');
-    expect((await aap.router.triggerProvision(vm2)).jobID).toBe('100');
+    expect((await aap.router.triggerProvision(vm2, testLaunch())).jobID).toBe(
+      '100',
+    );
     expect(aap.router.name).toBe('fake');
     expect(aap.streams.posted).toEqual([]);
   });
@@ -112,7 +117,7 @@ describe('RoutingProvider', () => {
   it('routes AAP ids to AAP Direct', async () => {
     const { store, router, aap } = setup('eda');
     const vm = await instance(store, 'old');
-    const launched = await aap.triggerProvision(vm);
+    const launched = await aap.triggerProvision(vm, testLaunch());
     aap.setState(launched.jobID, 'Running');
     expect(
       (await router.getProvisionStatus(vm, job(launched.jobID, 'provision')))
@@ -131,7 +136,7 @@ describe('RoutingProvider', () => {
       [{ ...job('eda-webhook-1', 'provision'), state: 'Succeeded' }],
       true,
     );
-    const trigger = await router.triggerDeprovision(vm);
+    const trigger = await router.triggerDeprovision(vm, testLaunch());
     expect(trigger.action).toBe('triggered');
     const deprovision = job((trigger as any).job.jobID, 'deprovision');
 
@@ -155,7 +160,7 @@ describe('RoutingProvider', () => {
   it('does the same when the success arrives through a batch poll, and leaves EDA ids out of batches', async () => {
     const { store, router, aap } = setup('aap');
     const vm = await instance(store, 'batched', [], true);
-    const trigger = await router.triggerDeprovision(vm);
+    const trigger = await router.triggerDeprovision(vm, testLaunch());
     const id = (trigger as any).job.jobID as string;
     aap.setState(id, 'Succeeded');
     const statuses = await router.getStatuses!([id, 'eda-webhook-1']);
@@ -169,7 +174,7 @@ describe('RoutingProvider', () => {
   it('after a restart, the first read of an AAP deprovision job learns that the finalizer must go', async () => {
     const { store, aap } = setup('aap');
     const vm = await instance(store, 'restarted', [], true);
-    const launched = await aap.triggerDeprovision(vm);
+    const launched = await aap.triggerDeprovision(vm, testLaunch());
     const restarted = new RoutingProvider({ launch: 'aap', store, names, aap });
     const deprovision = job((launched as any).job.jobID, 'deprovision');
     aap.setState(deprovision.jobID, 'Running');
@@ -184,7 +189,7 @@ describe('RoutingProvider', () => {
   it('keeps the -aap finalizer when the AAP Direct deprovision fails', async () => {
     const { store, router, aap } = setup('aap');
     const vm = await instance(store, 'failing', [], true);
-    const trigger = await router.triggerDeprovision(vm);
+    const trigger = await router.triggerDeprovision(vm, testLaunch());
     const deprovision = job((trigger as any).job.jobID, 'deprovision');
     aap.setState(deprovision.jobID, 'Failed');
     expect((await router.getDeprovisionStatus(vm, deprovision)).state).toBe(
@@ -200,7 +205,7 @@ describe('RoutingProvider', () => {
     const vm = await instance(withAap.store, 'aap-made', [
       { ...job('41', 'provision'), state: 'Succeeded' },
     ]);
-    const trigger = await withAap.router.triggerDeprovision(vm);
+    const trigger = await withAap.router.triggerDeprovision(vm, testLaunch());
     expect(trigger.action).toBe('triggered');
     expect(withAap.aap.launched('deprovision')).toHaveLength(1);
     expect(withAap.streams.posted).toEqual([]);
@@ -209,7 +214,7 @@ describe('RoutingProvider', () => {
     const vm2 = await instance(edaOnly.store, 'aap-made', [
       { ...job('41', 'provision'), state: 'Succeeded' },
     ]);
-    const waiting = await edaOnly.router.triggerDeprovision(vm2);
+    const waiting = await edaOnly.router.triggerDeprovision(vm2, testLaunch());
     expect(waiting).toMatchObject({ action: 'waiting' });
     expect((waiting as any).message).toContain('vmLifecycle.provider.aap');
   });
@@ -222,12 +227,16 @@ describe('RoutingProvider', () => {
       [{ ...job('eda-webhook-1', 'provision'), state: 'Succeeded' }],
       true,
     );
-    expect((await router.triggerDeprovision(made)).action).toBe('triggered');
+    expect((await router.triggerDeprovision(made, testLaunch())).action).toBe(
+      'triggered',
+    );
     expect(streams.to(DEPROVISION_URL)).toHaveLength(1);
     const never = await instance(store, 'never', [
       { ...job('eda-webhook-1', 'provision'), state: 'Failed' },
     ]);
-    expect((await router.triggerDeprovision(never)).action).toBe('skipped');
+    expect((await router.triggerDeprovision(never, testLaunch())).action).toBe(
+      'skipped',
+    );
   });
 
   it('job output: none for EDA events; AAP jobs ask AAP Direct', async () => {

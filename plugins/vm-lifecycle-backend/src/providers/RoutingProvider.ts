@@ -2,7 +2,9 @@ import { NotFoundError } from '@backstage/errors';
 import {
   ApiGroupNames,
   ComputeInstance,
+  isLaunchIntent,
   isTerminalJobState,
+  JobType,
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { ComputeInstanceStore } from '../store/types';
@@ -18,6 +20,8 @@ import {
   DeprovisionTrigger,
   JobStatus,
   LaunchedJob,
+  LaunchLookup,
+  LaunchRequest,
   ProvisioningProvider,
 } from './types';
 
@@ -86,12 +90,32 @@ export class RoutingProvider implements ProvisioningProvider {
     }
   }
 
-  triggerProvision(instance: ComputeInstance): Promise<LaunchedJob> {
-    return this.launcher.triggerProvision(instance);
+  triggerProvision(
+    instance: ComputeInstance,
+    launch: LaunchRequest,
+  ): Promise<LaunchedJob> {
+    return this.launcher.triggerProvision(instance, launch);
+  }
+
+  /**
+   * AAP Direct is asked whenever it is configured, whoever launches now: an intent recorded before a
+   * switch to EDA may have become an AAP job, and re-sending it as an event would be a second job.
+   */
+  async findLaunch(
+    instance: ComputeInstance,
+    type: JobType,
+    launch: LaunchRequest,
+  ): Promise<LaunchLookup> {
+    const { aap } = this.options;
+    if (!aap) return this.launcher.findLaunch(instance, type, launch);
+    const lookup = await aap.findLaunch(instance, type, launch);
+    if (lookup.outcome === 'found' || this.launcher === aap) return lookup;
+    return this.launcher.findLaunch(instance, type, launch);
   }
 
   async triggerDeprovision(
     instance: ComputeInstance,
+    request: LaunchRequest,
   ): Promise<DeprovisionTrigger> {
     const { aap, launch } = this.options;
     const edaFinalizer = hasAapFinalizer(instance.metadata, this.options.names);
@@ -102,9 +126,9 @@ export class RoutingProvider implements ProvisioningProvider {
           message: `${ref(instance)} was provisioned through AAP Direct and carries no ${this.options.names.aapFinalizer} finalizer, so the EDA delete playbook would never be asked to remove its VM; configure vmLifecycle.provider.aap so it can be deprovisioned`,
         };
       }
-      return aap.triggerDeprovision(instance);
+      return aap.triggerDeprovision(instance, request);
     }
-    const trigger = await this.launcher.triggerDeprovision(instance);
+    const trigger = await this.launcher.triggerDeprovision(instance, request);
     if (launch === 'aap' && edaFinalizer && trigger.action === 'triggered') {
       this.releaseOnSuccess.set(trigger.job.jobID, refOf(instance));
     }
@@ -223,7 +247,7 @@ export function createRoutingProvider(
 
 function provisionedByAapDirect(instance: ComputeInstance): boolean {
   return (instance.status.provisioningJobs ?? []).some(
-    j => j.type === 'provision' && !isEdaJobId(j.jobID),
+    j => j.type === 'provision' && !isEdaJobId(j.jobID) && !isLaunchIntent(j),
   );
 }
 

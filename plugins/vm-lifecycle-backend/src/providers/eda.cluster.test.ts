@@ -1,6 +1,9 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
-import { createAapSimulator, AapSimulator } from '@vm-selfservice/aap-simulator';
+import {
+  createAapSimulator,
+  AapSimulator,
+} from '@vm-selfservice/aap-simulator';
 import {
   createKubeTestApiServer,
   KubeTestApiServer,
@@ -116,7 +119,7 @@ describe('EDA playbooks against the Kubernetes API (cluster mode)', () => {
 
   it('create adds the -aap finalizer and sets the reconciled version; delete removes the finalizer and the CR goes', async () => {
     const cr = await createCr('web');
-    await sender.send('provision', stream(CREATE), cr);
+    await sender.send('provision', stream(CREATE), cr, 'event-11');
     const applied = await waitFor('annotation', async () => {
       const current = await read('web');
       return current?.metadata.annotations?.[
@@ -139,7 +142,12 @@ describe('EDA playbooks against the Kubernetes API (cluster mode)', () => {
     expect((await kubeFetch(crUrl('web'), { method: 'DELETE' })).status).toBe(
       200,
     );
-    await sender.send('deprovision', stream(DELETE), (await read('web'))!);
+    await sender.send(
+      'deprovision',
+      stream(DELETE),
+      (await read('web'))!,
+      'event-2',
+    );
     await waitFor(
       'finalizer removed',
       async () =>
@@ -170,7 +178,7 @@ describe('EDA playbooks against the Kubernetes API (cluster mode)', () => {
       verbs: ['patch'],
       times: 2,
     });
-    await sender.send('provision', stream(CREATE), cr);
+    await sender.send('provision', stream(CREATE), cr, 'event-12');
     await waitFor(
       'annotation despite conflicts',
       async () =>
@@ -187,7 +195,7 @@ describe('EDA playbooks against the Kubernetes API (cluster mode)', () => {
 
     const late = await createCr('late');
     await kubeFetch(crUrl('late'), { method: 'DELETE' });
-    await sender.send('provision', stream(CREATE), late);
+    await sender.send('provision', stream(CREATE), late, 'event-13');
     const job = await waitFor('create job ended', async () =>
       sim.jobs().find(j => j.instance?.name === 'late' && j.finished),
     );

@@ -58,6 +58,10 @@ describe.each(availableDatabases())(
       await env.store.delete('default', 'eda-1');
       await env.waitGone('eda-1');
       expect(env.sim.vms()).toEqual([]);
+      // The playbook's last task releases the record; its job ends a moment later.
+      await env.waitFor('the delete job to end', async () =>
+        env.simJobsOf('eda-1').every(j => j.finished !== null),
+      );
       const jobs = env.simJobsOf('eda-1');
       expect(jobs.map(j => [j.template, j.status])).toEqual([
         ['osac-create-compute-instance', 'successful'],

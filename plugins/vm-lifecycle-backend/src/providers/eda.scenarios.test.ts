@@ -181,6 +181,7 @@ describe('EDA provider under the reconciler', () => {
     expect(obj.status.phase).toBe('Failed');
     expect(result.requeueAfterMs).toBe(60_000);
 
+    h.advance(60_000);
     await h.step('bad-token');
     expect(await h.latest('bad-token', 'provision')).toMatchObject({
       jobID: 'eda-webhook-1',
@@ -226,6 +227,7 @@ describe('EDA provider under the reconciler', () => {
       [],
     );
 
+    h.advance(7000);
     await h.step('flaky');
     expect(await h.latest('flaky', 'provision')).toMatchObject({
       jobID: 'eda-webhook-1',

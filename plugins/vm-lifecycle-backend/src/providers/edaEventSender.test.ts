@@ -51,7 +51,7 @@ const reset = () =>
 describe('EdaEventSender', () => {
   it('POSTs the instance as JSON and accepts any 2xx', async () => {
     const { s, calls } = sender([new Response(null, { status: 202 })]);
-    await s.send('provision', URL_, instance);
+    await s.send('provision', URL_, instance, 'event-11');
     expect(calls[0].method).toBe('POST');
     expect(JSON.parse(String(calls[0].body))).toEqual(instance);
     expect(new Headers(calls[0].headers).get('content-type')).toBe(
@@ -67,7 +67,9 @@ describe('EdaEventSender', () => {
     'HTTP %s about credentials is an AuthenticationError, not retried, and never shows the token',
     async (status, body) => {
       const { s, calls } = sender([new Response(body, { status })]);
-      const error = await s.send('provision', URL_, instance).catch(e => e);
+      const error = await s
+        .send('provision', URL_, instance, 'event-12')
+        .catch(e => e);
       expect(error).toBeInstanceOf(AuthenticationError);
       expect(error.message).toContain('vmLifecycle.provider.eda.auth.token');
       expect(error.message).not.toContain('secret-token');
@@ -79,7 +81,9 @@ describe('EdaEventSender', () => {
     const { s } = sender([
       new Response('{"detail":"bad uuid specified"}', { status: 400 }),
     ]);
-    const error = await s.send('deprovision', URL_, instance).catch(e => e);
+    const error = await s
+      .send('deprovision', URL_, instance, 'event-13')
+      .catch(e => e);
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toContain('vmLifecycle.provider.eda.deprovisionUrl');
   });
@@ -88,7 +92,9 @@ describe('EdaEventSender', () => {
     const { s } = sender([
       new Response('', { status: 429, headers: { 'Retry-After': '12' } }),
     ]);
-    const error = await s.send('provision', URL_, instance).catch(e => e);
+    const error = await s
+      .send('provision', URL_, instance, 'event-14')
+      .catch(e => e);
     expect(error).toBeInstanceOf(RateLimitedError);
     expect(error.retryAfterMs).toBe(12_000);
   });
@@ -105,7 +111,9 @@ describe('EdaEventSender', () => {
         retryBaseDelayMs: 100,
       },
     );
-    const error = await s.send('provision', URL_, instance).catch(e => e);
+    const error = await s
+      .send('provision', URL_, instance, 'event-15')
+      .catch(e => e);
     expect(error).toBeInstanceOf(TransientAapError);
     expect(error.message).toContain('HTTP 500');
     expect(calls).toHaveLength(3);
@@ -119,7 +127,7 @@ describe('EdaEventSender', () => {
         auth: { type: 'hmac', secret: 'k' },
       },
     );
-    await s.send('provision', URL_, instance);
+    await s.send('provision', URL_, instance, 'event-16');
     expect(calls).toHaveLength(2);
     expect(calls[1].body).toBe(calls[0].body);
     expect(new Headers(calls[1].headers).get('x-hub-signature-256')).toBe(
@@ -133,7 +141,9 @@ describe('EdaEventSender', () => {
       Object.assign(new Error('aborted'), { name: 'TimeoutError' }),
     ]) {
       const { s, calls } = sender([failure]);
-      const error = await s.send('provision', URL_, instance).catch(e => e);
+      const error = await s
+        .send('provision', URL_, instance, 'event-17')
+        .catch(e => e);
       expect(error).toBeInstanceOf(TransientAapError);
       expect(error.message).toContain('may or may not have taken the event');
       expect(calls).toHaveLength(1);
@@ -147,8 +157,8 @@ describe('EdaEventSender', () => {
       }),
     });
     const { s } = sender([tls]);
-    await expect(s.send('provision', URL_, instance)).rejects.toBeInstanceOf(
-      ConfigurationError,
-    );
+    await expect(
+      s.send('provision', URL_, instance, 'event-18'),
+    ).rejects.toBeInstanceOf(ConfigurationError);
   });
 });

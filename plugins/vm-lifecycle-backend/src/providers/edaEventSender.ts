@@ -1,8 +1,12 @@
-import { ComputeInstance, JobType } from '@vm-selfservice/plugin-vm-lifecycle-common';
+import {
+  ComputeInstance,
+  JobType,
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
   AapError,
   AuthenticationError,
   ConfigurationError,
+  LaunchOutcomeUnknownError,
   RateLimitedError,
   TransientAapError,
 } from '../aap/errors';
@@ -25,6 +29,12 @@ export interface EdaEventSenderOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * The event id header. EDA passes request headers to the rulebook in `event.meta.headers` when the
+ * event stream lists them in its `additional_data_headers`.
+ */
+export const EVENT_ID_HEADER = 'Idempotency-Key';
+
 interface Target {
   type: JobType;
   url: URL;
@@ -35,10 +45,12 @@ interface Target {
  * POSTs one ComputeInstance to an EDA event stream and maps the answer to the typed errors the
  * reconciler branches on (it reports them on the instance and tries again later).
  *
- * Only failures that prove EDA did not take the event are retried here: a refused connection or a
- * 5xx (EDA answers 500 when it could not hand the event to the rulebook). A timeout or a dropped
- * connection may hide an accepted event, so it is reported at once; the reconciler sends again
- * later, and the playbooks are idempotent, so a duplicate event costs one extra playbook run.
+ * Every post carries the launch's event id in `Idempotency-Key`, the same for every repeat of one
+ * intent, so the rulebook or playbook can drop a repeat (docs/eda-mode.md). Failures that prove EDA
+ * did not take the event (a refused connection, EDA's own 500) are retried here. A timeout, a
+ * dropped connection or a gateway's 502/503/504 may hide an accepted event: that is an unknown
+ * outcome (LaunchOutcomeUnknownError), and the controller repeats the post, same event id, later.
+ * A definite 2xx is never repeated.
  */
 export class EdaEventSender {
   private readonly fetchImpl: FetchLike;
@@ -62,6 +74,7 @@ export class EdaEventSender {
     type: JobType,
     url: string,
     instance: ComputeInstance,
+    eventId: string,
   ): Promise<void> {
     const target: Target = {
       type,
@@ -73,6 +86,7 @@ export class EdaEventSender {
     const headers = {
       'Content-Type': 'application/json',
       Accept: 'application/json',
+      [EVENT_ID_HEADER]: eventId,
       ...edaAuthHeaders(this.options.auth, body),
     };
     for (let attempt = 1; ; attempt++) {
@@ -127,8 +141,8 @@ export class EdaEventSender {
         };
       default:
         return {
-          error: new TransientAapError(
-            `No answer from the EDA event stream for ${what} (${failure.detail}); EDA may or may not have taken the event, so it will be sent again`,
+          error: new LaunchOutcomeUnknownError(
+            `No answer from the EDA event stream for ${what} (${failure.detail}); EDA may or may not have taken the event, so it will be sent again with the same event id`,
           ),
           retry: false,
         };
@@ -173,6 +187,18 @@ export class EdaEventSender {
           retryAfterMs,
         ),
         retry: false,
+      };
+    }
+    if (status >= 502 && status <= 504) {
+      // A gateway may have passed the event on before failing: unknown, and safe to repeat here
+      // because the repeat carries the same event id.
+      return {
+        error: new LaunchOutcomeUnknownError(
+          `${where} answered ${what} with HTTP ${status}; EDA may or may not have taken the event, so it will be sent again with the same event id.${said}`,
+          undefined,
+          status,
+        ),
+        retry: true,
       };
     }
     if (status >= 500 && status !== 501) {

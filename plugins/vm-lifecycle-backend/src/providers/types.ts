@@ -1,6 +1,7 @@
 import {
   ComputeInstance,
   JobState,
+  JobType,
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
@@ -9,6 +10,26 @@ export interface LaunchedJob {
   state: JobState;
   message: string;
 }
+
+/**
+ * What goes with every launch so that its job can be found again when the answer is lost
+ * (DOMAIN.md, "Lost answers"): the launch id, and when the intent was recorded (the job cannot be
+ * older, which bounds the look-up).
+ */
+export interface LaunchRequest {
+  launchID: string;
+  /** RFC 3339, the intent's timestamp. */
+  intendedAt: string;
+}
+
+/** What a provider knows about the job of a launch intent whose answer never came back. */
+export type LaunchLookup =
+  /** AAP has the job: adopt it. `duplicates`: other jobs carrying the same launch id (should be none). */
+  | { outcome: 'found'; job: LaunchedJob; duplicates: string[] }
+  /** A complete listing, started at `checkedAt` (ms since epoch), holds no job with this launch id. */
+  | { outcome: 'absent'; checkedAt: number }
+  /** The provider cannot look (EDA answers no job ids); a repeat is safe because it carries the same event id. */
+  | { outcome: 'unsearchable'; reason: string };
 
 export interface JobStatus {
   state: JobState;
@@ -39,7 +60,11 @@ export type CancelResult =
  */
 export interface ProvisioningProvider {
   readonly name: string;
-  triggerProvision(instance: ComputeInstance): Promise<LaunchedJob>;
+  /** Launches with `launch.launchID` attached; throws LaunchOutcomeUnknownError when AAP may or may not have the job. */
+  triggerProvision(
+    instance: ComputeInstance,
+    launch: LaunchRequest,
+  ): Promise<LaunchedJob>;
   getProvisionStatus(
     instance: ComputeInstance,
     job: ProvisioningJob,
@@ -48,7 +73,16 @@ export interface ProvisioningProvider {
     instance: ComputeInstance,
     job: ProvisioningJob,
   ): Promise<CancelResult>;
-  triggerDeprovision(instance: ComputeInstance): Promise<DeprovisionTrigger>;
+  triggerDeprovision(
+    instance: ComputeInstance,
+    launch: LaunchRequest,
+  ): Promise<DeprovisionTrigger>;
+  /** Looks for the job of a launch whose outcome is unknown. Throws when the look-up itself fails. */
+  findLaunch(
+    instance: ComputeInstance,
+    type: JobType,
+    launch: LaunchRequest,
+  ): Promise<LaunchLookup>;
   getDeprovisionStatus(
     instance: ComputeInstance,
     job: ProvisioningJob,

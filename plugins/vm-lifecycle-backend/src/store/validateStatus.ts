@@ -45,6 +45,7 @@ const CONDITION_FIELDS = [
 ];
 const JOB_FIELDS = [
   'jobID',
+  'launchID',
   'type',
   'timestamp',
   'state',
@@ -144,6 +145,8 @@ function checkJob(value: unknown, path: string): void {
   const j = checkObject(value, path, JOB_FIELDS);
   checkString(j.jobID, `${path}.jobID`, true);
   if (j.jobID === '') fail(`${path}.jobID`, 'must not be empty');
+  checkString(j.launchID, `${path}.launchID`, false);
+  if (j.launchID === '') fail(`${path}.launchID`, 'must not be empty');
   checkEnum(j.type, `${path}.type`, JOB_TYPES, true);
   checkDateTime(j.timestamp, `${path}.timestamp`, true);
   checkEnum(j.state, `${path}.state`, JOB_STATES, true);

@@ -50,6 +50,7 @@ export const jobStateSchema = enumSchema(JOB_STATES);
 
 export const provisioningJobSchema = strictObject({
   jobID: nonEmptyStringSchema,
+  launchID: nonEmptyStringSchema.optional(),
   type: enumSchema(JOB_TYPES),
   timestamp: rfc3339TimestampSchema,
   state: jobStateSchema,
