@@ -102,6 +102,27 @@ const STEPS: Record<string, Step> = {
   ],
   LaunchFailed: e =>
     withMessage([arrow(CONTROLLER, '-x', AAP, 'launch failed')], e, CONTROLLER),
+  LaunchOutcomeUnknown: () => [
+    arrow(AAP, '--x', CONTROLLER, 'launch answer lost'),
+    note(CONTROLLER, 'the intent stays: find the job by its launch id'),
+  ],
+  ProvisionJobAdopted: e => [
+    arrow(CONTROLLER, '->>', AAP, 'find job by launch id'),
+    arrow(AAP, '-->>', CONTROLLER, `provision job${job(e)} found, adopted`),
+  ],
+  DeprovisionJobAdopted: e => [
+    arrow(CONTROLLER, '->>', AAP, 'find job by launch id'),
+    arrow(AAP, '-->>', CONTROLLER, `deprovision job${job(e)} found, adopted`),
+  ],
+  LaunchRepeated: () => [
+    note(CONTROLLER, 'AAP has no job for the launch id: launch again, same id'),
+  ],
+  LaunchAbandoned: e =>
+    withMessage([note(CONTROLLER, 'launch abandoned')], e, CONTROLLER),
+  CancelOutcomeUnknown: e => [
+    arrow(AAP, '--x', CONTROLLER, `cancel answer for job${job(e)} lost`),
+    note(CONTROLLER, 're-read the job before asking again'),
+  ],
 };
 
 /**

@@ -1,6 +1,6 @@
 import { LifecycleEvent } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { job } from '../__testUtils__/fixtures';
-import { jobDurationMs, jobEndTime, jobLabel } from './jobs';
+import { hasAapJob, jobDurationMs, jobEndTime, jobLabel } from './jobs';
 
 const events: LifecycleEvent[] = [
   {
@@ -52,6 +52,16 @@ describe('job durations', () => {
   it('has no duration for a finished job whose end was not recorded', () => {
     const done = job({ jobID: '99', state: 'Succeeded' });
     expect(jobDurationMs(done, events)).toBeUndefined();
+  });
+
+  it('labels a launch intent "launching…" (never a blank or internal id), and an abandoned one "not launched"', () => {
+    const intent = job({ jobID: 'intent:u1-provision-ab12', state: 'Unknown' });
+    expect(jobLabel(intent)).toBe('Provision job launching…');
+    expect(hasAapJob(intent)).toBe(false);
+    expect(jobLabel({ ...intent, state: 'Canceled' })).toBe(
+      'Provision job not launched',
+    );
+    expect(hasAapJob(job({ jobID: '7' }))).toBe(true);
   });
 
   it('labels jobs by type and id', () => {

@@ -1,4 +1,5 @@
 import {
+  isLaunchIntent,
   isTerminalJobState,
   LifecycleEvent,
   ProvisioningJob,
@@ -45,6 +46,22 @@ export function jobDurationMs(
   return end ? Math.max(0, Date.parse(end) - start) : undefined;
 }
 
-export function jobLabel(job: Pick<ProvisioningJob, 'type' | 'jobID'>): string {
-  return `${job.type === 'provision' ? 'Provision' : 'Deprovision'} job ${job.jobID}`;
+/**
+ * "Provision job 42"; for a launch intent (the controller has sent, or is about to send, the launch
+ * and does not know AAP's job id yet) "Provision job launching…", and once the controller found
+ * that AAP never ran it, "Provision job not launched". Never a blank or internal id.
+ */
+export function jobLabel(
+  job: Pick<ProvisioningJob, 'type' | 'jobID' | 'state'>,
+): string {
+  const kind = job.type === 'provision' ? 'Provision' : 'Deprovision';
+  if (isLaunchIntent(job)) {
+    return `${kind} job ${isTerminalJobState(job.state) ? 'not launched' : 'launching…'}`;
+  }
+  return `${kind} job ${job.jobID}`;
+}
+
+/** Whether AAP has a job behind this entry (with output to show). */
+export function hasAapJob(job: Pick<ProvisioningJob, 'jobID'>): boolean {
+  return !isLaunchIntent(job);
 }

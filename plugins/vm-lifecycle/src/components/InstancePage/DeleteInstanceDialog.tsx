@@ -10,7 +10,10 @@ import {
 } from '@material-ui/core';
 import { Alert } from '@material-ui/lab';
 import { useApi } from '@backstage/core-plugin-api';
-import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
+import {
+  ComputeInstance,
+  isLaunchIntent,
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
 import { errorMessage } from '../../lib/errors';
 import { runningProvisionJob } from '../../lib/instances';
@@ -68,9 +71,12 @@ export const DeleteInstanceDialog = ({
         )}
         {running && (
           <Alert severity="warning" role="note" style={{ marginBottom: 16 }}>
-            {name} is still being provisioned. Its running provision job{' '}
-            {running.jobID} will be cancelled first; anything it already created
-            is then removed by the deprovision job.
+            {name} is still being provisioned. Its{' '}
+            {isLaunchIntent(running)
+              ? 'provision job, which is being launched,'
+              : `running provision job ${running.jobID}`}{' '}
+            will be cancelled first; anything it already created is then removed
+            by the deprovision job.
           </Alert>
         )}
         <DialogContentText>

@@ -118,6 +118,39 @@ describe('Instance page', () => {
     );
   });
 
+  it('shows a launch whose answer was lost as "launching…", with no output to ask AAP for', async () => {
+    const api = mockVmApi({
+      getInstance: jest.fn().mockResolvedValue(
+        makeInstance('web-1', {
+          phase: 'Starting',
+          jobs: [
+            job({
+              jobID: 'intent:uid-web-1-provision-0a1b',
+              launchID: 'uid-web-1-provision-0a1b',
+              state: 'Unknown',
+              message:
+                'The answer to the provision launch was lost; looking for the job by launch id',
+            }),
+          ],
+        }),
+      ),
+    });
+    await renderInstancePage(api);
+    const timeline = await screen.findByRole('table', { name: 'Job timeline' });
+    const row = within(timeline)
+      .getByText('Provision job launching…')
+      .closest('tr')!;
+    expect(
+      within(row).getByText(/looking for the job by launch id/),
+    ).toBeInTheDocument();
+    expect(
+      within(row).queryByRole('button', { name: /Show output/ }),
+    ).toBeNull();
+    expect(within(row).getByText('no AAP job yet')).toBeInTheDocument();
+    expect(screen.queryByText(/intent:/)).toBeNull();
+    expect(api.getJobOutput).not.toHaveBeenCalled();
+  });
+
   it('explains that deleting now cancels the running provision job, and deletes on confirm', async () => {
     const api = mockVmApi({
       getInstance: jest.fn().mockResolvedValue(PROVISIONING),

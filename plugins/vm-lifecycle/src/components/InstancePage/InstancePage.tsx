@@ -16,6 +16,7 @@ import { Alert, AlertTitle } from '@material-ui/lab';
 import {
   ComputeInstance,
   InstanceSignal,
+  isLaunchIntent,
   isTerminalJobState,
   LifecycleEvent,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
@@ -23,11 +24,11 @@ import { vmLifecycleApiRef } from '../../api';
 import { rootRouteRef } from '../../routes';
 import { useLiveData, useNow } from '../../hooks/useLiveData';
 import { errorMessage, isNotFound } from '../../lib/errors';
+import { hasAapJob } from '../../lib/jobs';
 import {
   asDeleted,
   isDeleting,
   jobsOldestFirst,
-  latestJobOf,
   requestedByOf,
   runningProvisionJob,
   shortEntityRef,
@@ -48,7 +49,11 @@ const DeletingBanner = ({ instance }: { instance: ComputeInstance }) => {
     .pop();
   let step = 'The controller is starting the deprovision job.';
   if (provision) {
-    step = `The provision job ${provision.jobID} is still running; the controller is cancelling it before it removes the VM.`;
+    step = isLaunchIntent(provision)
+      ? 'The provision job was being launched when you deleted the VM; the controller first finds out whether AAP started it (and cancels it if so) before it removes the VM.'
+      : `The provision job ${provision.jobID} is still running; the controller is cancelling it before it removes the VM.`;
+  } else if (deprovision && isLaunchIntent(deprovision)) {
+    step = 'The deprovision job is launching…';
   } else if (deprovision && !isTerminalJobState(deprovision.state)) {
     step = `The deprovision job ${deprovision.jobID} is removing the VM.`;
   } else if (
@@ -191,7 +196,9 @@ export const InstancePage = () => {
   const deleted = gone || deletedSignal;
   const shown = deleted ? asDeleted(value) : value;
   const jobs = jobsOldestFirst(shown);
-  const selectedJobID = pickedJobID ?? latestJobOf(shown)?.jobID;
+  // By default the newest job AAP has: a launch that is still an intent has no output yet.
+  const selectedJobID =
+    pickedJobID ?? [...jobs].reverse().find(hasAapJob)?.jobID;
   const selectedJob = jobs.find(j => j.jobID === selectedJobID);
   const eventList: LifecycleEvent[] = events.value ?? [];
 

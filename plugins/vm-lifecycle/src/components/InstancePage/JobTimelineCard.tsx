@@ -14,7 +14,7 @@ import {
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { formatDuration } from '../../lib/instances';
-import { jobDurationMs, jobLabel } from '../../lib/jobs';
+import { hasAapJob, jobDurationMs, jobLabel } from '../../lib/jobs';
 import { JobStateStatus } from '../status/StatusLabel';
 import { CARD_TITLE_PROPS } from '../status/cardTitle';
 
@@ -101,15 +101,21 @@ export const JobTimelineCard = ({
                     {job.message || '—'}
                   </TableCell>
                   <TableCell align="right">
-                    <Button
-                      size="small"
-                      color="primary"
-                      aria-pressed={selected}
-                      aria-label={`Show output of ${jobLabel(job).toLowerCase()}`}
-                      onClick={() => onSelect(job.jobID)}
-                    >
-                      Output
-                    </Button>
+                    {hasAapJob(job) ? (
+                      <Button
+                        size="small"
+                        color="primary"
+                        aria-pressed={selected}
+                        aria-label={`Show output of ${jobLabel(job).toLowerCase()}`}
+                        onClick={() => onSelect(job.jobID)}
+                      >
+                        Output
+                      </Button>
+                    ) : (
+                      <Typography variant="caption" color="textSecondary">
+                        no AAP job yet
+                      </Typography>
+                    )}
                   </TableCell>
                 </TableRow>
               );

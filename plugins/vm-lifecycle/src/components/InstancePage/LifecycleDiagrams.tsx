@@ -1,6 +1,9 @@
 import { InfoCard } from '@backstage/core-components';
 import { Grid } from '@material-ui/core';
-import { LifecycleEvent, Phase } from '@vm-selfservice/plugin-vm-lifecycle-common';
+import {
+  LifecycleEvent,
+  Phase,
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { historySequenceDiagram } from '../../diagrams/historyDiagram';
 import {
   phaseStateDescription,
