@@ -129,6 +129,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
           deps.signals,
           names,
           adminGroups,
+          logger,
         );
         // One hook, in order: the controller stops before the stores it uses close.
         lifecycle.addShutdownHook(async () => {

@@ -193,6 +193,7 @@ export class AapClient {
           id: row.id,
           kind,
           status: String(row.status ?? ''),
+          created: optionalString(row.created),
           extraVars: parseExtraVars(row.extra_vars),
         });
       }

@@ -49,6 +49,8 @@ export interface AapListedJob {
   id: number;
   kind: AapTemplateKind;
   status: string;
+  /** When AAP created the job (AAP's clock, ISO 8601), if it said. */
+  created?: string;
   /** The job's extra vars, parsed; undefined when AAP sent none or something unreadable. */
   extraVars?: Record<string, unknown>;
 }

@@ -202,6 +202,7 @@ export async function startSimProcess(
       const gone = new Promise<void>(resolve =>
         child.once('exit', () => resolve()),
       );
+      // The child may die before it answers; its exit, awaited next, is what counts.
       await call<void>('close').catch(() => undefined);
       await gone;
     },

@@ -49,7 +49,13 @@ describe.each(availableDatabases())(
           uid: vm.metadata.uid,
         }),
       ]);
-      const events = await env.events.list(vm.metadata);
+      // The event follows the status write that made the phase Running.
+      const events = await env.waitFor('the success event', async () => {
+        const list = await env.events.list(vm.metadata);
+        return list.some(e => e.reason === 'ProvisionJobSucceeded')
+          ? list
+          : undefined;
+      });
       expect(events.map(e => e.reason)).toEqual(
         expect.arrayContaining([
           'ProvisionJobLaunched',

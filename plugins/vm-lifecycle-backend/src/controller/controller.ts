@@ -47,6 +47,8 @@ export class Controller {
   private readonly leader: LeaderElector;
   private unwatch?: () => void;
   private resyncTimer?: NodeJS.Timeout;
+  private firstResyncRetry?: NodeJS.Timeout;
+  private releaseFirstResync?: () => void;
   private leading = false;
 
   constructor(private readonly o: ControllerOptions) {
@@ -82,6 +84,7 @@ export class Controller {
       configErrorRetryMs: o.configErrorRetryMs,
       unknownOutcomeSettleMs: o.unknownOutcomeSettleMs,
       maxClockSkewMs: o.maxClockSkewMs,
+      onLaunchResolved: key => this.queue.addPriority(key),
     });
     this.leader = o.leaderElector ?? new SoleLeader();
   }
@@ -113,23 +116,46 @@ export class Controller {
     this.o.logger.info('ComputeInstance controller started leading');
     this.unwatch = this.o.store.watch((event: WatchEvent) => {
       if (event.type === 'DELETED') {
-        this.tracker.forgetInstance(keyOf(event.object));
+        this.reconciler.forget(keyOf(event.object));
         return;
       }
       this.queue.add(keyOf(event.object));
     });
     this.queue.start();
     this.tracker.start();
-    await this.resync();
+    // The periodic resync starts whatever the first one does: a failed first resync must not
+    // leave the controller leading with no resync at all (nor reject into the elector).
     const resyncMs = this.o.resyncIntervalMs ?? 5 * 60_000;
-    this.resyncTimer = setInterval(() => {
-      this.resync().catch(e =>
-        this.o.logger.warn(
-          `Resync failed: ${e instanceof Error ? e.message : e}`,
-        ),
-      );
-    }, resyncMs);
+    this.resyncTimer = setInterval(() => void this.resyncLogged(), resyncMs);
     this.resyncTimer.unref?.();
+    // In the background: the elector awaits this callback, and its renewals must not wait on a
+    // store that is down.
+    void this.firstResync();
+  }
+
+  /** The first resync on gaining leadership, retried with backoff until it works or leadership ends. */
+  private async firstResync(): Promise<void> {
+    for (let attempt = 1; this.leading; attempt++) {
+      if (await this.resyncLogged()) return;
+      const delayMs = Math.min(30_000, 500 * 2 ** Math.min(attempt - 1, 6));
+      await new Promise<void>(resolve => {
+        this.firstResyncRetry = setTimeout(resolve, delayMs);
+        this.firstResyncRetry.unref?.();
+        this.releaseFirstResync = resolve;
+      });
+    }
+  }
+
+  private async resyncLogged(): Promise<boolean> {
+    try {
+      await this.resync();
+      return true;
+    } catch (e) {
+      this.o.logger.warn(
+        `Resync of ComputeInstances failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      return false;
+    }
   }
 
   private async stopLeading(): Promise<void> {
@@ -138,6 +164,8 @@ export class Controller {
     this.unwatch?.();
     this.unwatch = undefined;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    if (this.firstResyncRetry) clearTimeout(this.firstResyncRetry);
+    this.releaseFirstResync?.();
     await this.tracker.stop();
     await this.queue.stop();
     this.o.logger.info('ComputeInstance controller stopped leading');

@@ -1,10 +1,11 @@
 import {
   isLaunchIntent,
   isTerminalJobState,
+  JobState,
   latestJob,
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import { LaunchLookup } from '../providers/types';
+import { CancelResult, LaunchLookup } from '../providers/types';
 
 /*
  * The controller's decisions as pure functions of the job history (as the OSAC operator's
@@ -221,4 +222,64 @@ function abandonReason(
   return input.deleting
     ? 'the instance is being deleted'
     : 'the spec changed since the launch was intended';
+}
+
+// ---- delete while provisioning: stopping the provision job ------------------------------------
+
+export type StopProvisionDecision =
+  /** AAP shows the job ended: record it; deprovisioning follows. */
+  | { action: 'recordEnded' }
+  /** A cancel was already accepted; AAP finishes the running task first. Wait, do not ask again. */
+  | { action: 'waitForCancel' }
+  /** The job still runs and no cancel was accepted yet: ask AAP to cancel it. */
+  | { action: 'cancel' };
+
+/** What the live state of a provision job, read before deprovisioning, asks for. */
+export function decideStopProvision(
+  live: JobState,
+  cancelAccepted: boolean,
+): StopProvisionDecision {
+  if (isTerminalJobState(live)) return { action: 'recordEnded' };
+  return cancelAccepted ? { action: 'waitForCancel' } : { action: 'cancel' };
+}
+
+export type CancelAnswerDecision =
+  /** 202: AAP cancels asynchronously; watch the job end. */
+  | { action: 'waitForCancel' }
+  /** 405 (finished) or 404 (gone): only a live read that shows the job ended lets deletion go on. */
+  | { action: 'confirmEnded' }
+  /** Nothing to cancel (EDA): wait for the job to end by itself. */
+  | { action: 'waitForEnd' }
+  /** The answer was lost, or AAP could not be asked: read the live state again, then decide again. */
+  | { action: 'readAgain' };
+
+export function decideAfterCancel(
+  answer: CancelResult | 'failed',
+): CancelAnswerDecision {
+  switch (answer) {
+    case 'cancelRequested':
+      return { action: 'waitForCancel' };
+    case 'alreadyFinished':
+    case 'notFound':
+      return { action: 'confirmEnded' };
+    case 'notSupported':
+      return { action: 'waitForEnd' };
+    default:
+      return { action: 'readAgain' };
+  }
+}
+
+export type RefusedCancelDecision =
+  | { action: 'recordEnded' }
+  /** AAP refused the cancel but does not show the job ended (or could not be read): wait, invent nothing. */
+  | { action: 'waitForEnd'; because: 'unreadable' | 'stillRunning' };
+
+export function decideAfterRefusedCancel(
+  read: JobState | 'unreadable',
+): RefusedCancelDecision {
+  if (read === 'unreadable')
+    return { action: 'waitForEnd', because: 'unreadable' };
+  return isTerminalJobState(read)
+    ? { action: 'recordEnded' }
+    : { action: 'waitForEnd', because: 'stillRunning' };
 }

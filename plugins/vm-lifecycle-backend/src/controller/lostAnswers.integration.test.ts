@@ -64,6 +64,8 @@ describe.each(availableDatabases())(
       env.newController().controller.start();
       await env.create('gw-1');
       await runToEnd('gw-1');
+      // One provision and one deprovision job in AAP, nothing else.
+      expect(env.sim.jobs()).toHaveLength(2);
     });
 
     it('an answer slower than the client time-out: adopted, not relaunched', async () => {
@@ -75,6 +77,7 @@ describe.each(availableDatabases())(
         .controller.start();
       await env.create('slow-1');
       await runToEnd('slow-1');
+      expect(env.sim.jobs()).toHaveLength(2);
     });
 
     it('a lost deprovision launch answer: one deprovision job, the record goes', async () => {
@@ -109,6 +112,54 @@ describe.each(availableDatabases())(
       ).toEqual([]);
       const provision = jobs.find(j => j.template.includes('create'))!;
       expect(provision.canceledAt).toBeDefined();
+    });
+
+    it('status reads that time out or meet a gateway 502/504 are retried and never change a job state', async () => {
+      env
+        .newController({}, { timeoutMs: 400, retryBaseDelayMs: 50 })
+        .controller.start();
+      const states: string[] = [];
+      const unwatch = env.store.watch(event => {
+        if (event.object.metadata.name !== 'reads-1') return;
+        const job = event.object.status.provisioningJobs?.find(
+          j => j.type === 'provision' && !isLaunchIntent(j),
+        );
+        if (job && states[states.length - 1] !== job.state)
+          states.push(job.state);
+      });
+      await env.create('reads-1');
+      await env.waitFor(
+        'provision launched',
+        async () => env.simJobsOf('reads-1').length > 0,
+      );
+      env.sim.setFaults({
+        gatewayErrors: {
+          batch_status: { next: 4, status: 504 },
+          job_status: { next: 4, status: 502 },
+        },
+        slowAnswers: { batch_status: { next: 3, delayMs: 800 } },
+      });
+      await env.waitForPhase('reads-1', 'Running', 30_000);
+      unwatch();
+      // Only ever forward, and nothing but what AAP reported.
+      const order = ['Pending', 'Waiting', 'Running', 'Succeeded'];
+      expect(states.every(s => order.includes(s))).toBe(true);
+      expect(states.map(s => order.indexOf(s))).toEqual(
+        [...states.map(s => order.indexOf(s))].sort((a, b) => a - b),
+      );
+      expect(states[states.length - 1]).toBe('Succeeded');
+      expect(
+        env.sim.requestCounts().batch_status +
+          env.sim.requestCounts().job_status,
+      ).toBeGreaterThan(8);
+      await env.store.delete('default', 'reads-1');
+      await env.waitGone('reads-1', 30_000);
+      expect(
+        jobsOfInstanceProblems(env.simJobsOf('reads-1'), {
+          provision: 1,
+          deprovision: 1,
+        }),
+      ).toEqual([]);
     });
 
     it('a controller killed between the launch and the status write: its successor adopts the job', async () => {

@@ -16,7 +16,7 @@ export type StatusMutation = (
  * Writes status with optimistic concurrency, re-reading and re-applying the mutation on a
  * conflict. A lost write on a 409 is how the original operator launched duplicate deprovision
  * jobs, so a write is only given up after many fresh attempts, and launched job ids that could
- * not be persisted at all are remembered in memory and merged into the next write.
+ * not be persisted at all are remembered in memory (by uid) and merged into the next write.
  */
 export class StatusWriter {
   private readonly unpersisted = new Map<string, ProvisioningJob[]>();
@@ -28,7 +28,17 @@ export class StatusWriter {
 
   /** Launched jobs whose id is not yet in the store for this instance (normally none). */
   pendingJobs(instance: ComputeInstance): ProvisioningJob[] {
-    return this.unpersisted.get(keyOf(instance)) ?? [];
+    return this.unpersisted.get(instance.metadata.uid) ?? [];
+  }
+
+  /** The instance (by uid) is gone: whatever was not persisted no longer matters. */
+  forget(uid: string): void {
+    this.unpersisted.delete(uid);
+  }
+
+  /** Instances with launched jobs not yet persisted (for leak tests). */
+  get pendingCount(): number {
+    return this.unpersisted.size;
   }
 
   /** The instance as the controller must see it: stored status plus any job id not yet persisted. */
@@ -56,7 +66,8 @@ export class StatusWriter {
       status: ComputeInstanceStatus,
     ) => ComputeInstanceStatus,
   ): Promise<ComputeInstance | undefined> {
-    const key = keyOf(instance);
+    // By uid: a recreated instance of the same name must not inherit another object's job.
+    const key = instance.metadata.uid;
     this.unpersisted.set(key, [...(this.unpersisted.get(key) ?? []), job]);
     return this.write(instance, current =>
       compose(current, {
@@ -105,7 +116,7 @@ export class StatusWriter {
   }
 
   private forgetPersistedIn(written: ComputeInstance): void {
-    const key = keyOf(written);
+    const key = written.metadata.uid;
     const pending = this.unpersisted.get(key);
     if (!pending) return;
     const jobs = written.status.provisioningJobs ?? [];

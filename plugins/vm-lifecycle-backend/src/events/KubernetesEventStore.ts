@@ -27,6 +27,14 @@ export interface KubernetesEventStoreOptions {
 }
 
 const COMPONENT = 'vm-lifecycle-controller';
+/**
+ * Pruning lists every event of the instance, so it runs once per this many records of one
+ * instance (and on its first record in this process), not on every record: the cap may be
+ * exceeded by this many events for a while.
+ */
+const PRUNE_EVERY = 50;
+/** Instances whose record count is kept for pruning; the oldest are forgotten beyond it. */
+const PRUNE_COUNTERS = 10_000;
 
 /**
  * Lifecycle events as core/v1 Events on the ComputeInstance, so `kubectl describe ci` and
@@ -47,6 +55,7 @@ export class KubernetesEventStore implements LifecycleEventStore {
   private readonly component: string;
   private readonly instance = hostname();
   private lastSequence = 0n;
+  private readonly sincePrune = new Map<string, number>();
 
   constructor(private readonly o: KubernetesEventStoreOptions) {
     this.api = o.kubeConfig.makeApiClient(CoreV1Api);
@@ -89,7 +98,19 @@ export class KubernetesEventStore implements LifecycleEventStore {
       reportingInstance: this.instance,
     } as unknown as CoreV1Event;
     await this.api.createNamespacedEvent({ namespace: ref.namespace, body });
-    await this.prune(ref);
+    if (this.pruneDue(ref.uid)) await this.prune(ref);
+  }
+
+  private pruneDue(uid: string): boolean {
+    const count = this.sincePrune.get(uid);
+    this.sincePrune.delete(uid);
+    const due = count === undefined || count + 1 >= PRUNE_EVERY;
+    this.sincePrune.set(uid, due ? 0 : count + 1);
+    if (this.sincePrune.size > PRUNE_COUNTERS) {
+      // Maps iterate in insertion order, and each record re-inserts: the first key is the stalest.
+      this.sincePrune.delete(this.sincePrune.keys().next().value!);
+    }
+    return due;
   }
 
   async list(ref: InstanceRef): Promise<LifecycleEvent[]> {

@@ -171,6 +171,33 @@ describe('RoutingProvider', () => {
     ).toEqual([names.finalizer]);
   });
 
+  it('a store error for one instance leaves only its job out of the batch, never the others', async () => {
+    const { store, router, aap } = setup('aap');
+    const broken = await instance(store, 'broken', [], true);
+    const fine = await instance(store, 'fine', [], true);
+    const a = (
+      (await router.triggerDeprovision(broken, testLaunch('a'))) as any
+    ).job.jobID as string;
+    const b = ((await router.triggerDeprovision(fine, testLaunch('b'))) as any)
+      .job.jobID as string;
+    const c = (await aap.triggerProvision(fine, testLaunch('c'))).jobID;
+    aap.setState(a, 'Succeeded');
+    aap.setState(b, 'Succeeded');
+    aap.setState(c, 'Running');
+    const update = store.update.bind(store);
+    store.update = async obj => {
+      if (obj.metadata.name === 'broken') throw new Error('database is down');
+      return update(obj);
+    };
+    const statuses = await router.getStatuses!([a, b, c]);
+    expect(statuses.has(a)).toBe(false);
+    expect(statuses.get(b)?.state).toBe('Succeeded');
+    expect(statuses.get(c)?.state).toBe('Running');
+    expect(
+      (await store.get('default', 'broken'))!.metadata.finalizers,
+    ).toContain(names.aapFinalizer);
+  });
+
   it('after a restart, the first read of an AAP deprovision job learns that the finalizer must go', async () => {
     const { store, aap } = setup('aap');
     const vm = await instance(store, 'restarted', [], true);

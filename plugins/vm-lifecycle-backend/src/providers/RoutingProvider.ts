@@ -199,8 +199,15 @@ export class RoutingProvider implements ProvisioningProvider {
       jobIDs.filter(id => !isEdaJobId(id)),
     );
     for (const [jobID, status] of statuses) {
-      if (this.releaseOnSuccess.has(jobID))
+      if (!this.releaseOnSuccess.has(jobID)) continue;
+      try {
         statuses.set(jobID, await this.afterAapDeprovision(jobID, status));
+      } catch {
+        // The store refused the finalizer removal for this one instance: leave its job out (no
+        // observation, read again later) rather than failing the whole batch of everyone's jobs.
+        // The direct read that follows reports the error on that instance.
+        statuses.delete(jobID);
+      }
     }
     return statuses;
   }

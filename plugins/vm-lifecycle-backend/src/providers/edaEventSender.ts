@@ -113,6 +113,7 @@ export class EdaEventSender {
     } catch (err) {
       return this.networkFailure(target, err);
     }
+    // The body only adds EDA's words to an error message; an unreadable one changes no outcome.
     const text = await res.text().catch(() => '');
     if (res.status >= 200 && res.status < 300) return 'accepted';
     return this.rejected(target, res, text);

@@ -21,6 +21,17 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+/** What earlier listings of one template found, so a later round reads only the newest jobs. */
+interface TemplateCache {
+  /** The cache holds every job of the template created at or after this (AAP's clock, ms). */
+  coveredFromMs: number;
+  /** The newest `created` seen (AAP's clock, ms); the next round lists from a little before it. */
+  newestCreatedMs?: number;
+  byLaunchId: Map<string, AapListedJob[]>;
+  jobIds: Set<number>;
+  lastUsedMs: number;
+}
+
 export interface LaunchFinderOptions {
   client: AapClient;
   /**
@@ -28,23 +39,39 @@ export interface LaunchFinderOptions {
    * further back so a controller clock ahead of AAP's cannot hide the job. Default 10 minutes.
    */
   clockSkewMs?: number;
+  /**
+   * A round after the first lists only the jobs created since the newest one seen, minus this
+   * overlap: a job whose launch request commits late (AWX sets `created` before the request's
+   * transaction commits) is still read. Default 30 s.
+   */
+  commitLagMs?: number;
+  /** A template's cache is dropped when unused this long. Default 10 minutes. */
+  cacheIdleMs?: number;
   now?: () => number;
 }
 
+const MAX_CACHED_JOBS = 50_000;
+
 /**
- * Finds jobs by launch id, one listing per template at a time however many intents wait: after a
- * gateway outage hundreds of launches may be unresolved at once, and each listing already answers
- * all of them. A caller that arrives while a listing runs waits for the next one, because the
- * running one may have started before its launch reached AAP.
+ * Finds jobs by launch id with one listing per template at a time however many intents wait: after
+ * a gateway outage hundreds of launches may be unresolved at once, and one listing answers them
+ * all. A caller that arrives while a listing runs waits for the next one, because the running one
+ * may have started before its launch reached AAP. Later rounds read only the jobs created since
+ * the previous one (with an overlap for late commits) and keep the rest from a cache.
  */
 export class LaunchFinder {
   private readonly pending = new Map<string, Waiter[]>();
   private readonly running = new Set<string>();
+  private readonly caches = new Map<string, TemplateCache>();
   private readonly clockSkewMs: number;
+  private readonly commitLagMs: number;
+  private readonly cacheIdleMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: LaunchFinderOptions) {
     this.clockSkewMs = options.clockSkewMs ?? 10 * 60_000;
+    this.commitLagMs = options.commitLagMs ?? 30_000;
+    this.cacheIdleMs = options.cacheIdleMs ?? 10 * 60_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -73,42 +100,113 @@ export class LaunchFinder {
         const waiters = this.pending.get(key);
         if (!waiters?.length) return;
         this.pending.delete(key);
-        await this.round(template, waiters);
+        await this.round(key, template, waiters);
       }
     } finally {
       this.running.delete(key);
     }
   }
 
-  private async round(template: AapTemplate, waiters: Waiter[]): Promise<void> {
+  private async round(
+    key: string,
+    template: AapTemplate,
+    waiters: Waiter[],
+  ): Promise<void> {
     const checkedAt = this.now();
-    const since = Math.min(...waiters.map(w => w.since)) - this.clockSkewMs;
+    const wantedFrom = Math.max(
+      0,
+      Math.min(...waiters.map(w => w.since)) - this.clockSkewMs,
+    );
+    let cache = this.caches.get(key);
+    if (
+      cache &&
+      (checkedAt - cache.lastUsedMs > this.cacheIdleMs ||
+        wantedFrom < cache.coveredFromMs ||
+        cache.jobIds.size > MAX_CACHED_JOBS)
+    ) {
+      cache = undefined;
+    }
+    const listFrom =
+      cache?.newestCreatedMs !== undefined
+        ? Math.max(
+            cache.coveredFromMs,
+            cache.newestCreatedMs - this.commitLagMs,
+          )
+        : (cache?.coveredFromMs ?? wantedFrom);
     let listing: { jobs: AapListedJob[]; complete: boolean };
     try {
       listing = await this.options.client.listTemplateJobs(
         template.kind,
         template.id,
-        new Date(Math.max(0, since)),
+        new Date(listFrom),
       );
     } catch (error) {
       for (const w of waiters) w.reject(error);
       return;
     }
-    const byLaunchId = new Map<string, AapListedJob[]>();
+    if (!listing.complete) {
+      // Too many jobs to read in one look-up: nothing is cached, no absence is proven.
+      this.caches.delete(key);
+      this.answer(waiters, undefined, checkedAt, template, false);
+      return;
+    }
+    const next: TemplateCache = cache ?? {
+      coveredFromMs: listFrom,
+      byLaunchId: new Map(),
+      jobIds: new Set(),
+      lastUsedMs: checkedAt,
+    };
+    next.lastUsedMs = checkedAt;
+    for (const job of listing.jobs) {
+      const created = job.created ? Date.parse(job.created) : NaN;
+      if (!Number.isNaN(created))
+        next.newestCreatedMs = Math.max(
+          next.newestCreatedMs ?? created,
+          created,
+        );
+      if (next.jobIds.has(job.id)) continue;
+      next.jobIds.add(job.id);
+      const id = launchIdFromExtraVars(job.extraVars);
+      // Only what an answer needs is kept, not the payload in the extra vars.
+      const summary: AapListedJob = {
+        id: job.id,
+        kind: job.kind,
+        status: job.status,
+      };
+      if (id)
+        next.byLaunchId.set(id, [...(next.byLaunchId.get(id) ?? []), summary]);
+    }
+    // Statuses move on: a cached job's status is refreshed when a round lists it again.
     for (const job of listing.jobs) {
       const id = launchIdFromExtraVars(job.extraVars);
-      if (id) byLaunchId.set(id, [...(byLaunchId.get(id) ?? []), job]);
+      const cached = id ? next.byLaunchId.get(id) : undefined;
+      const entry = cached?.find(j => j.id === job.id);
+      if (entry) entry.status = job.status;
     }
+    this.caches.set(key, next);
+    this.answer(waiters, next, checkedAt, template, true);
+  }
+
+  private answer(
+    waiters: Waiter[],
+    cache: TemplateCache | undefined,
+    checkedAt: number,
+    template: AapTemplate,
+    complete: boolean,
+  ): void {
     for (const w of waiters) {
-      const found = byLaunchId.get(w.launchID);
-      if (found?.length) w.resolve({ found });
-      else if (listing.complete) w.resolve({ absent: true, checkedAt });
-      else
+      const found = cache?.byLaunchId.get(w.launchID);
+      if (found?.length) {
+        w.resolve({ found: [...found].sort((a, b) => a.id - b.id) });
+      } else if (complete) {
+        w.resolve({ absent: true, checkedAt });
+      } else {
         w.reject(
           new AapError(
             `AAP holds more jobs of template "${template.name}" since the launch than one look-up reads; cannot tell whether launch ${w.launchID} created a job`,
           ),
         );
+      }
     }
   }
 }

@@ -16,6 +16,7 @@ export function publishInstanceSignals(
   signals: SignalsService,
   names: ApiGroupNames,
   adminGroups: string[],
+  logger?: { warn(message: string): void },
 ): () => void {
   return store.watch(event => {
     const { metadata, status } = event.object;
@@ -39,6 +40,11 @@ export function publishInstanceSignals(
         channel: SIGNAL_CHANNEL,
         message: { ...message },
       })
-      .catch(() => undefined);
+      .catch(e =>
+        // Live updates are best effort (the portal also polls); the store stays the truth.
+        logger?.warn(
+          `Could not publish the live update of ComputeInstance ${metadata.namespace}/${metadata.name}: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      );
   });
 }

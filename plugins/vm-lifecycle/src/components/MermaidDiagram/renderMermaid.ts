@@ -31,6 +31,7 @@ export function renderMermaid(
     return svg;
   };
   const result = queue.then(run, run);
+  // The caller gets the failure through `result`; the queue only keeps the order.
   queue = result.catch(() => undefined);
   return result;
 }
