@@ -34,9 +34,12 @@ export interface Config {
         userDataSecretRef?: { name: string };
         templateParameters?: string;
       };
-      /** Spec field paths the requester may change (default: all but image.sourceType). */
+      /** Spec field paths the requester may change. Default: none (a template opens each field it wants changed). */
       editableFields?: string[];
-      /** Extra parameters passed to the playbook in spec.templateParameters. */
+      /**
+       * The parameters a requester may set in spec.templateParameters (with templateParameters in
+       * editableFields); any other key is refused, and keys in defaults.templateParameters are fixed.
+       */
       parameters?: Array<{
         name: string;
         title: string;
@@ -84,6 +87,8 @@ export interface Config {
         /** Default 1000. */
         maxPerInstance?: number;
       };
+      /** Time-out of every Kubernetes API call (watches excepted). Default 30 s. */
+      requestTimeout?: HumanDuration | string;
     };
     provider?: {
       /** How provisioning is driven: AAP job templates over the REST API (default) or EDA event streams. */
@@ -145,6 +150,22 @@ export interface Config {
          */
         callbackToken?: string;
       };
+    };
+    /** Fair use of the REST API, per backend replica. */
+    rateLimit?: {
+      writes?: {
+        /** Requests, changes, restarts and deletes one user may send per window; 0 for no limit. Default 60. */
+        limit?: number;
+        /** Default 1 minute. */
+        window?: HumanDuration | string;
+      };
+    };
+    /** Job output shown in the portal. */
+    jobOutput?: {
+      /** AAP is asked for one job's output at most once per this time, however many pages watch it. Default 3 s. */
+      cacheTtl?: HumanDuration | string;
+      /** Characters of output one answer carries (the end of it); the rest is behind "download full output". Default 262144. */
+      maxCharacters?: number;
     };
     controller?: {
       /** Set false to serve the API without running the controller in this replica. Default true. */

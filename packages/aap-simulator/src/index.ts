@@ -4,6 +4,8 @@
  * `/_sim/` controls for fault injection. Used as the embedded default and as every test's AAP.
  */
 export { createAapSimulator } from './simulator';
+/** The simulator's seeded PRNG, for tests that want the same replayable randomness. */
+export { createRandom } from './random';
 export type {
   AapSimulator,
   AapSimulatorOptions,

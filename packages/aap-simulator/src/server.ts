@@ -6,6 +6,7 @@ import type { FaultState } from './faults';
 import { detail, HttpError, sendJson } from './http';
 import type { RequestCounter } from './requestCounter';
 import type { Scheduler } from './scheduler';
+import { maySteerSimulator } from './simAccess';
 import { handleSimRequest, SimControl } from './simRouter';
 import type { RequestKind } from './types';
 
@@ -20,6 +21,8 @@ export interface ServerDeps {
   scheduler: Scheduler;
   counter: RequestCounter;
   log: (message: string) => void;
+  /** Opens the /_sim controls to callers that are not on this machine. */
+  simToken: string;
 }
 
 export function createRequestHandler(deps: ServerDeps) {
@@ -38,6 +41,14 @@ async function dispatch(
   const mountPrefix = mountPrefixOf(req);
 
   if (path === '/_sim' || path.startsWith('/_sim/')) {
+    if (!maySteerSimulator(req, deps.simToken)) {
+      throw new HttpError(
+        403,
+        detail(
+          'Simulator controls answer only on loopback or with "Authorization: Bearer <simulator token>"',
+        ),
+      );
+    }
     await handleSimRequest(deps.sim, req, res, path);
     return;
   }

@@ -41,7 +41,7 @@ describe('AAP simulator over HTTP', () => {
       expect(await res.json()).toEqual({ detail: 'Invalid token.' });
     });
 
-    it('needs no token for /_sim controls', async () => {
+    it('needs no token for /_sim controls on loopback', async () => {
       const res = await fetch(`${h.url}/_sim/vms`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ items: [] });

@@ -92,9 +92,11 @@ export function createAapSimulator(
     log('simulator reset');
   };
 
+  const token = options.token ?? DEFAULT_TOKEN;
   const handle = createRequestHandler({
+    simToken: token,
     awx: new AwxApi({
-      token: options.token ?? DEFAULT_TOKEN,
+      token,
       templates,
       engine,
       faults,

@@ -30,6 +30,24 @@ export interface VmLifecycleConfig {
     jobPolling: JobPollingMode;
     unknownOutcomeSettleMs: number;
   };
+  /** Per-user writes per window (0: no limit). */
+  writeRateLimit: { limit: number; windowMs: number };
+  jobOutput: { cacheTtlMs: number; maxChars: number };
+}
+
+function positiveInteger(
+  config: Config | undefined,
+  key: string,
+  fallback: number,
+  { allowZero = false } = {},
+): number {
+  const value = config?.getOptionalNumber(key) ?? fallback;
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new Error(
+      `Invalid config vmLifecycle.${key}: must be an integer >= ${allowZero ? 0 : 1}`,
+    );
+  }
+  return value;
 }
 
 /** How long a lost launch request may still create its job in AAP (see Reconciler). */
@@ -95,7 +113,23 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
     throw new Error(
       'Invalid config vmLifecycle.controller.unknownOutcomeSettle: must be longer than vmLifecycle.provider.aap.timeout, or a launch request still on its way could create a second job',
     );
+  const jobOutputCacheTtlMs = durationMs(c, 'jobOutput.cacheTtl', 3000);
+  const rateLimitWindowMs = durationMs(c, 'rateLimit.writes.window', 60_000);
+  if (rateLimitWindowMs <= 0)
+    throw new Error(
+      'Invalid config vmLifecycle.rateLimit.writes.window: must be a positive duration',
+    );
   return {
+    writeRateLimit: {
+      limit: positiveInteger(c, 'rateLimit.writes.limit', 60, {
+        allowZero: true,
+      }),
+      windowMs: rateLimitWindowMs,
+    },
+    jobOutput: {
+      cacheTtlMs: jobOutputCacheTtlMs,
+      maxChars: positiveInteger(c, 'jobOutput.maxCharacters', 256 * 1024),
+    },
     apiGroup: c?.getOptionalString('apiGroup') ?? DEFAULT_API_GROUP,
     defaultNamespace: c?.getOptionalString('defaultNamespace') ?? 'default',
     storeType: oneOf(

@@ -10,4 +10,7 @@ export {
   vmInstanceResourceRef,
 } from './permissions/rules';
 export type { InstanceQuery } from './permissions/rules';
-export { VmLifecyclePermissionPolicy } from './permissions/policy';
+export {
+  VmLifecyclePermissionPolicy,
+  type VmLifecyclePermissionPolicyOptions,
+} from './permissions/policy';

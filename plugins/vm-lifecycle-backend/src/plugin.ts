@@ -18,6 +18,7 @@ import {
 import { ProvisioningProvider } from './providers/types';
 import { createRouter } from './router/createRouter';
 import {
+  assertCallbackTokenStrength,
   createEdaCallbackRouter,
   EDA_CALLBACK_PATH,
 } from './router/edaCallbackRouter';
@@ -160,8 +161,10 @@ export const vmLifecyclePlugin = createBackendPlugin({
           names,
           defaultNamespace: settings.defaultNamespace,
           onWrite: instance => controller?.enqueue(instance),
+          jobOutput: settings.jobOutput,
         });
         // The EDA playbooks' callback (database mode) authenticates with its own shared token.
+        assertCallbackTokenStrength(configured?.edaCallbackToken);
         httpRouter.use(
           createEdaCallbackRouter({
             store,
@@ -190,6 +193,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
             permissions: deps.permissions,
             auditor: deps.auditor,
             rules,
+            writeRateLimit: settings.writeRateLimit,
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

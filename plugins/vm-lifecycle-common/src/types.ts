@@ -112,6 +112,17 @@ export interface LifecycleEvent {
   jobID?: string;
 }
 
+/**
+ * A job's output as GET .../jobs/:jobID/stdout answers it to a client that accepts JSON: the end of
+ * it when it is longer than the backend's maximum (`truncated`), all of it with `?full=true`.
+ */
+export interface JobOutput {
+  text: string;
+  /** Characters of the whole output. */
+  totalChars: number;
+  truncated: boolean;
+}
+
 /** Payload published on the signals channel for every change of an instance. */
 export interface InstanceSignal {
   type: 'instance';

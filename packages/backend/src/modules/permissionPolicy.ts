@@ -2,8 +2,34 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import {
+  AuthorizeResult,
+  PolicyDecision,
+} from '@backstage/plugin-permission-common';
+import {
+  PermissionPolicy,
+  PolicyQuery,
+  PolicyQueryUser,
+} from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import { VmLifecyclePermissionPolicy } from '@vm-selfservice/plugin-vm-lifecycle-backend';
+
+/**
+ * The sandbox's policy for every other plugin's permissions: a signed-in guest may read the
+ * catalog and everything else that only reads, and change nothing. A real portal passes the policy
+ * it already has.
+ */
+export class SandboxReadOnlyPolicy implements PermissionPolicy {
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
+    const reads = request.permission.attributes.action === 'read';
+    return {
+      result: user && reads ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+    };
+  }
+}
 
 /** The sandbox's permission policy: the vm-lifecycle rules, admin groups from vmLifecycle.adminGroups. */
 export const sandboxPermissionPolicyModule = createBackendModule({
@@ -13,7 +39,11 @@ export const sandboxPermissionPolicyModule = createBackendModule({
     reg.registerInit({
       deps: { policy: policyExtensionPoint, config: coreServices.rootConfig },
       async init({ policy, config }) {
-        policy.setPolicy(VmLifecyclePermissionPolicy.fromConfig(config));
+        policy.setPolicy(
+          VmLifecyclePermissionPolicy.fromConfig(config, {
+            delegate: new SandboxReadOnlyPolicy(),
+          }),
+        );
       },
     });
   },

@@ -1,4 +1,5 @@
 import { Server } from 'node:http';
+import request from 'supertest';
 import {
   coreServices,
   createBackendModule,
@@ -18,7 +19,9 @@ import {
   signalsServiceRef,
   SignalsService,
 } from '@backstage/plugin-signals-node';
+import { PermissionPolicy } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { VmLifecyclePermissionPolicy } from '../permissions/policy';
 import { vmLifecyclePlugin } from '../plugin';
 import permissionBackendPlugin from '@backstage/plugin-permission-backend';
@@ -57,6 +60,88 @@ export const TEMPLATES = [
     ],
   },
 ];
+
+/** A template that says nothing about editable fields: nothing may be changed. */
+export const LOCKED_TEMPLATE = {
+  id: 'locked',
+  title: 'Locked',
+  defaults: {
+    ...TEMPLATES[0].defaults,
+    userDataSecretRef: { name: 'team-a-cloud-init' },
+    templateParameters: '{"network":"prod-net"}',
+  },
+};
+
+/** Opens sizes, disks, the SSH key and three declared parameters; its network parameter is fixed. */
+export const PARAMETER_TEMPLATE = {
+  id: 'with_params',
+  title: 'With parameters',
+  defaults: {
+    ...TEMPLATES[0].defaults,
+    templateParameters: '{"network":"prod-net"}',
+  },
+  editableFields: [
+    'cores',
+    'memoryGiB',
+    'bootDisk.sizeGiB',
+    'additionalDisks',
+    'sshKey',
+    'templateParameters',
+  ],
+  parameters: [
+    { name: 'env', title: 'Environment', type: 'string', default: 'dev' },
+    { name: 'replicas', title: 'Replicas', type: 'number' },
+    { name: 'debug', title: 'Debug', type: 'boolean' },
+  ],
+};
+
+/** The catalog's answer for the test USERS: a user owns what they and their groups own. */
+export function userInfoFactory() {
+  return createServiceFactory({
+    service: coreServices.userInfo,
+    deps: {},
+    factory: () => ({
+      async getUserInfo(credentials: any) {
+        const ref = credentials.principal.userEntityRef;
+        return {
+          userEntityRef: ref,
+          ownershipEntityRefs: [ref, ...(USERS[ref] ?? [])],
+        };
+      },
+    }),
+  });
+}
+
+/** Installs `policy` as the permission backend's policy. */
+export function permissionPolicyModule(policy: PermissionPolicy) {
+  return createBackendModule({
+    pluginId: 'permission',
+    moduleId: 'test-policy',
+    register(reg) {
+      reg.registerInit({
+        deps: { policy: policyExtensionPoint },
+        async init({ policy: extension }) {
+          extension.setPolicy(policy);
+        },
+      });
+    },
+  });
+}
+
+/** Calls the plugin's REST API as `user:default/<user>` (alice unless said otherwise). */
+export function apiCaller(server: Server) {
+  return (
+    method: 'get' | 'post' | 'patch' | 'delete',
+    path: string,
+    user = 'alice',
+  ) =>
+    request(server)
+      [method](`/api/vm-lifecycle${path}`)
+      .set(
+        'Authorization',
+        mockCredentials.user.header(`user:default/${user}`),
+      );
+}
 
 /**
  * The real auth service marks a plugin's on-behalf-of token with the plugin as actor; the test-utils
@@ -133,13 +218,26 @@ export interface ApiBackend {
   stop(): Promise<void>;
 }
 
-export async function startApiBackend(): Promise<ApiBackend> {
+export interface ApiBackendOptions {
+  /** Keys laid over the vmLifecycle config (templates, rateLimit, ...). */
+  vmLifecycle?: Record<string, unknown>;
+  /** Where the plugin reaches AAP, given the simulator's URL (e.g. through a proxy in the test). */
+  aapUrl?: (simulatorUrl: string) => string | Promise<string>;
+  durations?: { provisionMs: number; deprovisionMs: number };
+  /** Opens the EDA callback route with this token (the provider stays AAP Direct). */
+  edaCallbackToken?: string;
+}
+
+export async function startApiBackend(
+  options: ApiBackendOptions = {},
+): Promise<ApiBackend> {
   const sim: AapSimulator = createAapSimulator({
     token: AAP_TOKEN,
-    durations: { provisionMs: 800, deprovisionMs: 200 },
+    durations: options.durations ?? { provisionMs: 800, deprovisionMs: 200 },
     queueDelayMs: 20,
   });
-  const { url } = await sim.listen(0, '127.0.0.1');
+  const { url: simUrl } = await sim.listen(0, '127.0.0.1');
+  const url = options.aapUrl ? await options.aapUrl(simUrl) : simUrl;
   const published: Array<{ channel: string; message: any; recipients: any }> =
     [];
   const signals: SignalsService = {
@@ -155,45 +253,37 @@ export async function startApiBackend(): Promise<ApiBackend> {
     meta?: unknown;
     error?: string;
   }> = [];
-  auditor.createEvent.mockImplementation(async options => ({
+  auditor.createEvent.mockImplementation(async event => ({
     success: async o => {
       auditEvents.push({
-        eventId: options.eventId,
+        eventId: event.eventId,
         outcome: 'success',
-        meta: o?.meta ?? options.meta,
+        meta: o?.meta ?? event.meta,
       });
     },
     fail: async o => {
       auditEvents.push({
-        eventId: options.eventId,
+        eventId: event.eventId,
         outcome: 'fail',
-        meta: o.meta ?? options.meta,
+        meta: o.meta ?? event.meta,
         error: o.error.message,
       });
     },
   }));
-
-  const policyModule = createBackendModule({
-    pluginId: 'permission',
-    moduleId: 'test-policy',
-    register(reg) {
-      reg.registerInit({
-        deps: { policy: policyExtensionPoint },
-        async init({ policy }) {
-          policy.setPolicy(
-            new VmLifecyclePermissionPolicy(['group:default/platform-admins']),
-          );
-        },
-      });
-    },
-  });
 
   const backend = await startTestBackend({
     features: [
       vmLifecyclePlugin,
       permissionBackendPlugin,
       httpAuthWithActors,
-      policyModule,
+      permissionPolicyModule(
+        new VmLifecyclePermissionPolicy({
+          adminGroups: ['group:default/platform-admins'],
+          delegate: {
+            handle: async () => ({ result: AuthorizeResult.DENY }),
+          },
+        }),
+      ),
       createServiceFactory({
         service: signalsServiceRef,
         deps: {},
@@ -205,19 +295,7 @@ export async function startApiBackend(): Promise<ApiBackend> {
         factory: () => logger as any,
       }),
       auditor.factory,
-      createServiceFactory({
-        service: coreServices.userInfo,
-        deps: {},
-        factory: () => ({
-          async getUserInfo(credentials: any) {
-            const ref = credentials.principal.userEntityRef;
-            return {
-              userEntityRef: ref,
-              ownershipEntityRefs: [ref, ...(USERS[ref] ?? [])],
-            };
-          },
-        }),
-      }),
+      userInfoFactory(),
       mockServices.rootConfig.factory({
         data: {
           permission: { enabled: true },
@@ -225,12 +303,23 @@ export async function startApiBackend(): Promise<ApiBackend> {
             adminGroups: ['group:default/platform-admins'],
             provider: {
               aap: { baseUrl: `${url}/api/controller/v2`, token: AAP_TOKEN },
+              ...(options.edaCallbackToken
+                ? {
+                    eda: {
+                      provisionUrl: `${url}/eda/provision`,
+                      deprovisionUrl: `${url}/eda/deprovision`,
+                      auth: { type: 'token', token: 'unused-stream-token' },
+                      callbackToken: options.edaCallbackToken,
+                    },
+                  }
+                : {}),
             },
             controller: {
               pollInterval: { milliseconds: 100 },
               resyncInterval: { seconds: 2 },
             },
             templates: TEMPLATES,
+            ...options.vmLifecycle,
           },
         },
       }),

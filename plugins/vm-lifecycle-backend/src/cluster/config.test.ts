@@ -28,7 +28,18 @@ describe('readClusterSettings (vmLifecycle.kubernetes)', () => {
       },
       kubevirt: 'auto',
       maxEventsPerInstance: 1000,
+      requestTimeoutMs: 30_000,
     });
+  });
+
+  it('reads the Kubernetes API request time-out', () => {
+    expect(
+      readClusterSettings(config({ requestTimeout: { seconds: 5 } }), {})
+        .requestTimeoutMs,
+    ).toBe(5000);
+    expect(() =>
+      readClusterSettings(config({ requestTimeout: { seconds: 0 } }), {}),
+    ).toThrow(/requestTimeout: must be a positive duration/);
   });
 
   it('uses the in-cluster service account when running in a pod, with the pod namespace and name', () => {

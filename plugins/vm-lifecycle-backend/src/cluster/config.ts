@@ -31,6 +31,8 @@ export interface ClusterSettings {
   };
   kubevirt: KubeVirtMode;
   maxEventsPerInstance: number;
+  /** Every Kubernetes API call (watches excepted) is aborted after this long. */
+  requestTimeoutMs: number;
 }
 
 function durationMs(
@@ -104,7 +106,14 @@ export function readClusterSettings(
       'Invalid config vmLifecycle.kubernetes.events.maxPerInstance: must be an integer >= 1',
     );
   }
+  const requestTimeoutMs = durationMs(c, 'requestTimeout', 30_000);
+  if (!(requestTimeoutMs > 0)) {
+    throw new Error(
+      'Invalid config vmLifecycle.kubernetes.requestTimeout: must be a positive duration',
+    );
+  }
   return {
+    requestTimeoutMs,
     connection: resolved,
     kubeconfigPath: c?.getOptionalString('kubeconfigPath'),
     context: c?.getOptionalString('context'),

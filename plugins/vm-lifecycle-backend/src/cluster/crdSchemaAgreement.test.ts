@@ -10,6 +10,7 @@ import {
   JOB_TYPES,
   PHASES,
   RUN_STRATEGIES,
+  SPEC_LIMITS,
   computeInstanceSpecSchema,
   computeInstanceSpecShape,
   computeInstanceStatusSchema,
@@ -132,6 +133,7 @@ const specCases: Array<[string, unknown]> = [
     'restartRequestedAt on 2023-02-29',
     { ...baseSpec, restartRequestedAt: '2023-02-29T00:00:00Z' },
   ],
+  ...sizeCases(),
   ['an unknown field', { ...baseSpec, colour: 'blue' }],
   [
     'an unknown image field',
@@ -150,8 +152,87 @@ const specCases: Array<[string, unknown]> = [
   ],
 ];
 
+/** Every upper bound of SPEC_LIMITS, at the limit (both accept) and one past it (both refuse). */
+function sizeCases(): Array<[string, unknown]> {
+  const L = SPEC_LIMITS;
+  const disks = (n: number, sizeGiB = 1) =>
+    Array.from({ length: n }, () => ({ sizeGiB }));
+  const image = (sourceRef: string) => ({ ...baseSpec.image, sourceRef });
+  const atAndPast = (
+    what: string,
+    at: Record<string, unknown>,
+    past: Record<string, unknown>,
+  ): Array<[string, unknown]> => [
+    [`${what} at its maximum`, { ...baseSpec, ...at }],
+    [`${what} past its maximum`, { ...baseSpec, ...past }],
+  ];
+  return [
+    ...atAndPast('cores', { cores: L.cores }, { cores: L.cores + 1 }),
+    ...atAndPast(
+      'memoryGiB',
+      { memoryGiB: L.memoryGiB },
+      { memoryGiB: L.memoryGiB + 1 },
+    ),
+    ['memoryGiB 1e308', { ...baseSpec, memoryGiB: 1e308 }],
+    ...atAndPast(
+      'bootDisk.sizeGiB',
+      { bootDisk: { sizeGiB: L.diskSizeGiB } },
+      { bootDisk: { sizeGiB: L.diskSizeGiB + 1 } },
+    ),
+    ...atAndPast(
+      'additionalDisks[].sizeGiB',
+      { additionalDisks: disks(1, L.diskSizeGiB) },
+      { additionalDisks: disks(1, L.diskSizeGiB + 1) },
+    ),
+    ...atAndPast(
+      'the number of additionalDisks',
+      { additionalDisks: disks(L.additionalDisks) },
+      { additionalDisks: disks(L.additionalDisks + 1) },
+    ),
+    ...atAndPast(
+      'templateParameters length',
+      {
+        templateParameters: JSON.stringify({
+          a: 'x'.repeat(L.templateParameters - 8),
+        }),
+      },
+      {
+        templateParameters: JSON.stringify({
+          a: 'x'.repeat(L.templateParameters - 7),
+        }),
+      },
+    ),
+    ...atAndPast(
+      'templateID length',
+      { templateID: 't'.repeat(L.templateID) },
+      { templateID: 't'.repeat(L.templateID + 1) },
+    ),
+    ...atAndPast(
+      'image.sourceRef length',
+      { image: image('i'.repeat(L.imageSourceRef)) },
+      { image: image('i'.repeat(L.imageSourceRef + 1)) },
+    ),
+    ...atAndPast(
+      'guestOSFamily length',
+      { guestOSFamily: 'g'.repeat(L.guestOSFamily) },
+      { guestOSFamily: 'g'.repeat(L.guestOSFamily + 1) },
+    ),
+    ...atAndPast(
+      'sshKey length',
+      { sshKey: 'k'.repeat(L.sshKey) },
+      { sshKey: 'k'.repeat(L.sshKey + 1) },
+    ),
+    ...atAndPast(
+      'userDataSecretRef.name length',
+      { userDataSecretRef: { name: 's'.repeat(L.userDataSecretName) } },
+      { userDataSecretRef: { name: 's'.repeat(L.userDataSecretName + 1) } },
+    ),
+  ];
+}
+
 /**
- * Rules zod enforces and the CRD cannot: CEL in the apiserver has no JSON parser, and Kubernetes'
+ * Rules zod enforces and the CRD cannot: CEL in the apiserver has no JSON parser (so neither the
+ * object nor its nesting depth can be checked), and Kubernetes'
  * `date-time` format also accepts a time without zone. The portal refuses these before they reach
  * the cluster; a client writing the custom resource directly can store them.
  */
@@ -163,6 +244,13 @@ const zodOnlySpecCases: Array<[string, unknown]> = [
   [
     'templateParameters not JSON',
     { ...baseSpec, templateParameters: 'not json' },
+  ],
+  [
+    'templateParameters nested too deep',
+    {
+      ...baseSpec,
+      templateParameters: `${'{"a":'.repeat(SPEC_LIMITS.templateParametersDepth + 1)}1${'}'.repeat(SPEC_LIMITS.templateParametersDepth + 1)}`,
+    },
   ],
   [
     'restartRequestedAt without a zone',
@@ -315,6 +403,37 @@ describe('CRD schema (deploy/crd.yaml) and zod schemas (vm-lifecycle-common) agr
     expect(props(props(specSchema).image).sourceType.enum).toEqual([
       ...IMAGE_SOURCE_TYPES,
     ]);
+  });
+
+  it('declares the maxima of SPEC_LIMITS', () => {
+    const props = (s: Schema | undefined) => s!.properties!;
+    const spec = props(specSchema);
+    expect({
+      cores: spec.cores.maximum,
+      memoryGiB: spec.memoryGiB.maximum,
+      diskSizeGiB: [
+        props(spec.bootDisk).sizeGiB.maximum,
+        props(spec.additionalDisks.items).sizeGiB.maximum,
+      ],
+      additionalDisks: spec.additionalDisks.maxItems,
+      templateParameters: spec.templateParameters.maxLength,
+      templateID: spec.templateID.maxLength,
+      imageSourceRef: props(spec.image).sourceRef.maxLength,
+      guestOSFamily: spec.guestOSFamily.maxLength,
+      sshKey: spec.sshKey.maxLength,
+      userDataSecretName: props(spec.userDataSecretRef).name.maxLength,
+    }).toEqual({
+      cores: SPEC_LIMITS.cores,
+      memoryGiB: SPEC_LIMITS.memoryGiB,
+      diskSizeGiB: [SPEC_LIMITS.diskSizeGiB, SPEC_LIMITS.diskSizeGiB],
+      additionalDisks: SPEC_LIMITS.additionalDisks,
+      templateParameters: SPEC_LIMITS.templateParameters,
+      templateID: SPEC_LIMITS.templateID,
+      imageSourceRef: SPEC_LIMITS.imageSourceRef,
+      guestOSFamily: SPEC_LIMITS.guestOSFamily,
+      sshKey: SPEC_LIMITS.sshKey,
+      userDataSecretName: SPEC_LIMITS.userDataSecretName,
+    });
   });
 
   it('has the same fields, and requires the same ones', () => {

@@ -14,6 +14,7 @@ import { ComputeInstanceStore } from '../store/types';
 import { ClusterSettings, readClusterSettings } from './config';
 import { describeKubeError } from './kubeErrors';
 import { buildKubeConfig } from './kubeConfig';
+import { TimeoutKubeConfig } from './kubeRequestTimeout';
 import { KubeVirtObserver } from './kubevirt/KubeVirtObserver';
 import { KubeVirtStatusStore } from './kubevirt/KubeVirtStatusStore';
 import { KubeVirtStatusSync } from './kubevirt/kubeVirtStatusSync';
@@ -72,7 +73,10 @@ export async function createClusterComponents(
 ): Promise<ClusterComponents> {
   const { config, logger, apiGroup } = options;
   const settings = readClusterSettings(config);
-  const kubeConfig = options.kubeConfig ?? buildKubeConfig(settings, config);
+  const kubeConfig = new TimeoutKubeConfig(
+    options.kubeConfig ?? buildKubeConfig(settings, config),
+    settings.requestTimeoutMs,
+  );
   const server = kubeConfig.getCurrentCluster()?.server ?? '(unknown)';
   const names = apiGroupNames(apiGroup);
 

@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { vmLifecyclePlugin } from '../plugin';
-import { startKubeTestCluster } from './__testUtils__/kubeTestCluster';
+import {
+  SMALL_TEMPLATE,
+  startKubeTestCluster,
+} from './__testUtils__/kubeTestCluster';
 
 jest.setTimeout(60_000);
 
@@ -48,22 +51,7 @@ describe('vm-lifecycle plugin in cluster mode', () => {
               },
               provider: { aap: { baseUrl: `${url}/api/v2`, token: 't' } },
               controller: { pollInterval: { milliseconds: 100 } },
-              templates: [
-                {
-                  id: 'small',
-                  title: 'Small',
-                  defaults: {
-                    image: {
-                      sourceType: 'registry',
-                      sourceRef: 'quay.io/containerdisks/fedora:latest',
-                    },
-                    cores: 1,
-                    memoryGiB: 1,
-                    bootDisk: { sizeGiB: 10 },
-                    runStrategy: 'Always',
-                  },
-                },
-              ],
+              templates: [SMALL_TEMPLATE],
             },
           },
         }),

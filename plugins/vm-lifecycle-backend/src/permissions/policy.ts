@@ -3,6 +3,7 @@ import {
   AuthorizeResult,
   isPermission,
   isResourcePermission,
+  Permission,
   PolicyDecision,
 } from '@backstage/plugin-permission-common';
 import {
@@ -13,6 +14,7 @@ import {
 import {
   vmAdminPermission,
   vmInstanceCreatePermission,
+  vmLifecyclePermissions,
   VM_INSTANCE_RESOURCE_TYPE,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
@@ -20,18 +22,48 @@ import {
   vmInstanceConditions,
 } from './rules';
 
+export interface VmLifecyclePermissionPolicyOptions {
+  /** Entity refs of groups whose members may do everything with VMs (vmLifecycle.adminGroups). */
+  adminGroups: string[];
+  /**
+   * Decides every permission that is not ours (catalog, scaffolder, ...): the policy your portal
+   * would use without this plugin. Required, so that adding the plugin never widens access.
+   */
+  delegate: PermissionPolicy;
+}
+
 /**
- * A ready-made permission policy for VMs (the sandbox uses it): anyone signed in may request a VM; a user may read and
- * manage the instances they requested or that a group of theirs owns; members of
- * `vmLifecycle.adminGroups` may do everything. Other plugins' permissions are allowed.
+ * A ready-made permission policy for VMs: anyone signed in may request a VM; a user may read and
+ * manage the instances they requested or that a group of theirs owns; members of `adminGroups` may
+ * do everything. It decides only the `vm-lifecycle.*` permissions and hands every other plugin's
+ * permission to `delegate` unchanged; it never allows anything of another plugin by itself.
+ *
+ * @public
  */
 export class VmLifecyclePermissionPolicy implements PermissionPolicy {
-  constructor(private readonly adminGroups: string[]) {}
+  private readonly adminGroups: string[];
+  private readonly delegate: PermissionPolicy;
 
-  static fromConfig(config: Config): VmLifecyclePermissionPolicy {
-    return new VmLifecyclePermissionPolicy(
-      config.getOptionalStringArray('vmLifecycle.adminGroups') ?? [],
-    );
+  constructor(options: VmLifecyclePermissionPolicyOptions) {
+    if (typeof options?.delegate?.handle !== 'function') {
+      throw new Error(
+        "VmLifecyclePermissionPolicy needs a delegate policy for other plugins' permissions (options.delegate)",
+      );
+    }
+    this.adminGroups = options.adminGroups;
+    this.delegate = options.delegate;
+  }
+
+  /** Admin groups from vmLifecycle.adminGroups. */
+  static fromConfig(
+    config: Config,
+    options: { delegate: PermissionPolicy },
+  ): VmLifecyclePermissionPolicy {
+    return new VmLifecyclePermissionPolicy({
+      adminGroups:
+        config.getOptionalStringArray('vmLifecycle.adminGroups') ?? [],
+      delegate: options.delegate,
+    });
   }
 
   async handle(
@@ -39,8 +71,8 @@ export class VmLifecyclePermissionPolicy implements PermissionPolicy {
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
     const { permission } = request;
-    if (!permission.name.startsWith('vm-lifecycle.')) {
-      return { result: AuthorizeResult.ALLOW };
+    if (!isVmLifecyclePermission(permission)) {
+      return this.delegate.handle(request, user);
     }
     const claims = user?.info.ownershipEntityRefs ?? [];
     const isAdmin = claims.some(ref => this.adminGroups.includes(ref));
@@ -62,4 +94,9 @@ export class VmLifecyclePermissionPolicy implements PermissionPolicy {
     }
     return { result: AuthorizeResult.DENY };
   }
+}
+
+/** Ours by name, and by registration: a look-alike name of another plugin is not ours. */
+function isVmLifecyclePermission(permission: Permission): boolean {
+  return vmLifecyclePermissions.some(p => p.name === permission.name);
 }

@@ -9,7 +9,7 @@ import {
   ComputeInstance,
   VM_INSTANCE_RESOURCE_TYPE,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import { z } from 'zod/v3';
+import { z } from 'zod';
 
 /** A filter the database store understands: the annotation-derived column must be one of the values. */
 export type InstanceQuery = {

@@ -342,19 +342,6 @@ describe('vm-lifecycle REST API', () => {
         'spec.image',
       ],
       [
-        'requested-by set by the caller',
-        {
-          ...valid,
-          metadata: {
-            name: 'ok',
-            annotations: {
-              'osac.openshift.io/requested-by': 'user:default/mallory',
-            },
-          },
-        },
-        'requested-by',
-      ],
-      [
         'owner not an entity ref',
         {
           ...valid,
@@ -457,7 +444,7 @@ describe('vm-lifecycle REST API', () => {
         .expect(201);
     });
 
-    it('answers 403 to a user who neither requested nor owns the instance, and audits the denial', async () => {
+    it('answers 404, as for a missing instance, to a user who neither requested nor owns the instance, and audits the denial', async () => {
       for (const [method, path] of [
         ['get', '/instances/default/alices-vm'],
         ['patch', '/instances/default/alices-vm'],
@@ -471,7 +458,7 @@ describe('vm-lifecycle REST API', () => {
         expect({ method, path, status: res.status }).toEqual({
           method,
           path,
-          status: 403,
+          status: 404,
         });
       }
       expect(
@@ -508,7 +495,7 @@ describe('vm-lifecycle REST API', () => {
 
     it('lets members of the owning group in, and admins everywhere', async () => {
       await call('get', '/instances/default/team-a-vm', 'dave').expect(200);
-      await call('get', '/instances/default/alices-vm', 'dave').expect(403);
+      await call('get', '/instances/default/alices-vm', 'dave').expect(404);
       const daveList = (await call('get', '/instances', 'dave')).body.items.map(
         (i: any) => i.metadata.name,
       );

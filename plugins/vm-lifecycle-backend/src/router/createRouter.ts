@@ -22,8 +22,15 @@ import express, { ErrorRequestHandler, Request } from 'express';
 import Router from 'express-promise-router';
 import { decisionPredicate } from '../permissions/evaluate';
 import { createInstanceRules } from '../permissions/rules';
-import { ImmutableFieldError } from '../service/errors';
-import { InstanceService } from '../service/InstanceService';
+import { UnprocessableRequestError } from '../service/errors';
+import { instanceNotFound, InstanceService } from '../service/InstanceService';
+import { createErrorFilter } from './errorFilter';
+import { validatePathParameters } from './pathParameters';
+import {
+  createWriteRateLimit,
+  DEFAULT_WRITE_RATE_LIMIT,
+  WriteRateLimitSettings,
+} from './writeRateLimit';
 
 /** What the portal may know about the deployment (no URLs, no secrets). */
 export interface PublicSettings {
@@ -43,6 +50,8 @@ export interface RouterOptions {
   permissions: PermissionsService;
   auditor: AuditorService;
   rules: ReturnType<typeof createInstanceRules>;
+  /** Per-user limit on writes (vmLifecycle.rateLimit.writes); default 60 per minute. */
+  writeRateLimit?: WriteRateLimitSettings;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -50,11 +59,12 @@ export const MAX_BODY_BYTES = 64 * 1024;
 type InstancePermission = ResourcePermission<'vm-lifecycle-instance'>;
 
 /**
- * Answers what the default Backstage error handler cannot express: 422 for immutable fields, and
+ * Answers what the default Backstage error handler cannot express: 422 for immutable or reserved
+ * fields, and
  * body-parser failures as InputErrors that say what was wrong with the body.
  */
 const errorTranslator: ErrorRequestHandler = (error, req, res, next) => {
-  if (error instanceof ImmutableFieldError) {
+  if (error instanceof UnprocessableRequestError) {
     res.status(422).json({
       error: serializeError(error),
       request: { method: req.method, url: req.originalUrl },
@@ -84,6 +94,7 @@ export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
   const router = Router();
+  validatePathParameters(router);
 
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -92,6 +103,14 @@ export async function createRouter(
   const { service, httpAuth, permissions, auditor, rules } = options;
   const ruleList = [rules.isRequester, rules.isOwner];
 
+  // Before the body parser: a caller over the limit costs no parsing at all.
+  router.use(
+    '/instances',
+    createWriteRateLimit({
+      settings: options.writeRateLimit ?? DEFAULT_WRITE_RATE_LIMIT,
+      httpAuth,
+    }),
+  );
   router.use(express.json({ limit: MAX_BODY_BYTES, strict: false }));
 
   async function audit<T>(
@@ -130,46 +149,54 @@ export async function createRouter(
     }
   }
 
+  /**
+   * Throws unless the caller holds `permission` on the instance. A caller who may not even read it
+   * gets the very answer a missing instance gets, so names cannot be probed; one who may read it
+   * but not do this learns why (403). Either denial is audited.
+   */
   async function authorizeInstance(
+    req: Request,
     credentials: BackstageCredentials,
     permission: InstancePermission,
     instance: ComputeInstance,
   ) {
-    const [decision] = await permissions.authorizeConditional(
-      [{ permission }],
+    const asked =
+      permission.name === vmInstanceReadPermission.name
+        ? [permission]
+        : [vmInstanceReadPermission, permission];
+    const decisions = await permissions.authorizeConditional(
+      asked.map(p => ({ permission: p })),
       { credentials },
     );
-    if (!decisionPredicate(decision, ruleList)(instance)) {
-      throw new NotAllowedError(
-        `You are not allowed to ${permission.attributes.action} ComputeInstance ${instance.metadata.namespace}/${instance.metadata.name}: it was requested by someone else and is not owned by a group you belong to`,
+    const allows = (i: number) =>
+      decisionPredicate(decisions[i], ruleList)(instance);
+    const { namespace, name } = instance.metadata;
+    let denial: Error | undefined;
+    if (!allows(0)) {
+      denial = instanceNotFound(namespace, name);
+    } else if (!allows(decisions.length - 1)) {
+      denial = new NotAllowedError(
+        `You are not allowed to ${permission.attributes.action} ComputeInstance ${namespace}/${name}: it was requested by someone else and is not owned by a group you belong to`,
       );
     }
+    if (!denial) return;
+    const event = await auditor.createEvent({
+      eventId: 'instance-access-denied',
+      request: req,
+      severityLevel: 'high',
+      meta: { namespace, name, permission: permission.name },
+    });
+    await event.fail({ error: denial });
+    throw denial;
   }
 
-  /** Loads an instance and checks the permission; a denial is audited too. */
+  /** Loads an instance and checks the permission. */
   async function loadAuthorized(req: Request, permission: InstancePermission) {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
     const instance = await service.get(req.params.namespace, req.params.name);
-    try {
-      await authorizeInstance(credentials, permission, instance);
-    } catch (e) {
-      if (e instanceof NotAllowedError) {
-        const event = await auditor.createEvent({
-          eventId: 'instance-access-denied',
-          request: req,
-          severityLevel: 'high',
-          meta: {
-            namespace: instance.metadata.namespace,
-            name: instance.metadata.name,
-            permission: permission.name,
-          },
-        });
-        await event.fail({ error: e });
-      }
-      throw e;
-    }
+    await authorizeInstance(req, credentials, permission, instance);
     return { credentials, instance };
   }
 
@@ -283,18 +310,38 @@ export async function createRouter(
   router.get(
     '/instances/:namespace/:name/jobs/:jobID/stdout',
     async (req, res) => {
+      const full = queryFlag(req, 'full');
       await loadAuthorized(req, vmInstanceReadPermission);
-      const text = await service.jobOutput(
-        req.params.namespace,
-        req.params.name,
-        req.params.jobID,
-      );
-      res.type('text/plain').send(text);
+      const { namespace, name, jobID } = req.params;
+      const output = await service.jobOutput(namespace, name, jobID, { full });
+      if (full) {
+        res.attachment(`${namespace}-${name}-job-${jobID}.txt`);
+      } else if (
+        req.accepts(['text/plain', 'application/json']) === 'application/json'
+      ) {
+        // The portal asks for JSON to learn whether the text was cut (cross-origin, a custom
+        // response header would need CORS exposure).
+        res.json(output);
+        return;
+      }
+      res.set('X-Output-Length', String(output.totalChars));
+      res.set('X-Output-Truncated', String(output.truncated));
+      res.type('text/plain').send(output.text);
     },
   );
 
   router.use(errorTranslator);
+  router.use(createErrorFilter(options.logger));
   return router;
+}
+
+/** `?full=true` and the like; absent is false. */
+function queryFlag(req: Request, key: string): boolean {
+  const value = req.query[key];
+  if (value === undefined) return false;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new InputError(`${key}: must be true or false`);
 }
 
 function queryString(req: Request, key: string): string | undefined {

@@ -1,5 +1,5 @@
 import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
-import { mockServices } from '@backstage/backend-test-utils';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import {
   apiGroupNames,
   ComputeInstance,
@@ -8,12 +8,16 @@ import express from 'express';
 import request from 'supertest';
 import { InMemoryStore } from '../store/InMemoryStore';
 import { sampleSpec } from '../__testUtils__/harness';
+import { vmLifecyclePlugin } from '../plugin';
 import { createEdaCallbackRouter } from './edaCallbackRouter';
 
 const names = apiGroupNames();
-const TOKEN = 'callback-token-0d9f';
+const TOKEN = 'callback-token-0d9f-5e1a-4c2b-9f7e-31d8';
 
-function app(token: string | null = TOKEN) {
+function app(
+  token: string | null = TOKEN,
+  failedAttempts?: { limit: number; windowMs: number },
+) {
   const store = new InMemoryStore();
   const written: string[] = [];
   const logger = mockServices.logger.mock();
@@ -24,6 +28,7 @@ function app(token: string | null = TOKEN) {
       names,
       logger,
       token: token ?? undefined,
+      failedAttempts,
       onWrite: i =>
         written.push(`${i.metadata.name}@${i.metadata.resourceVersion}`),
     }),
@@ -80,8 +85,12 @@ describe('EDA callback router', () => {
     ).toBe('a1b2c3');
     expect(written).toHaveLength(1);
     expect(
-      (await post(server, 'vm/reconciled', { configVersion: 'a1b2c3' })).body
-        .outcome,
+      (
+        await post(server, 'vm/reconciled', {
+          configVersion: 'a1b2c3',
+          uid: vm.metadata.uid,
+        })
+      ).body.outcome,
     ).toBe('unchanged');
   });
 
@@ -105,8 +114,12 @@ describe('EDA callback router', () => {
       finalizers: [names.finalizer],
     });
     expect(
-      (await post(server, 'vm/aap-finalizer', { action: 'remove' })).body
-        .outcome,
+      (
+        await post(server, 'vm/aap-finalizer', {
+          action: 'remove',
+          uid: vm.metadata.uid,
+        })
+      ).body.outcome,
     ).toBe('unchanged');
 
     const last = await instance(store, 'last', [names.aapFinalizer]);
@@ -130,9 +143,12 @@ describe('EDA callback router', () => {
 
   it('refuses to add the finalizer to an instance being deleted (409), so the create playbook stops', async () => {
     const { server, store } = app();
-    await instance(store);
+    const vm = await instance(store);
     await store.delete('default', 'vm');
-    const res = await post(server, 'vm/aap-finalizer', { action: 'add' });
+    const res = await post(server, 'vm/aap-finalizer', {
+      action: 'add',
+      uid: vm.metadata.uid,
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.message).toContain('is being deleted');
   });
@@ -158,17 +174,20 @@ describe('EDA callback router', () => {
 
   it('answers 404 for an unknown instance and 400 for a bad body', async () => {
     const { server, store } = app();
-    await instance(store);
+    const { uid } = (await instance(store)).metadata;
     expect(
-      (await post(server, 'nope/reconciled', { configVersion: 'v' })).status,
+      (await post(server, 'nope/reconciled', { configVersion: 'v', uid }))
+        .status,
     ).toBe(404);
     const bad = await post(server, 'vm/reconciled', {
       configVersion: 'has spaces',
+      uid,
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('configVersion');
     expect(
-      (await post(server, 'vm/aap-finalizer', { action: 'toggle' })).status,
+      (await post(server, 'vm/aap-finalizer', { action: 'toggle', uid }))
+        .status,
     ).toBe(400);
     const malformed = await request(server)
       .post('/eda/callback/default/vm/reconciled')
@@ -207,22 +226,118 @@ describe('EDA callback router', () => {
 
   it('retries its write when the controller wrote in between', async () => {
     const { server, store } = app();
-    await instance(store);
+    const vm = await instance(store);
     let raced = 0;
     store.beforeWrite = async (kind, obj) => {
       if (kind === 'update' && raced++ < 3)
         await store.updateStatus({ ...obj, status: { phase: 'Starting' } });
     };
     expect(
-      (await post(server, 'vm/aap-finalizer', { action: 'add' })).status,
+      (
+        await post(server, 'vm/aap-finalizer', {
+          action: 'add',
+          uid: vm.metadata.uid,
+        })
+      ).status,
     ).toBe(200);
     expect((await store.get('default', 'vm'))!.metadata.finalizers).toContain(
       names.aapFinalizer,
     );
   });
 
+  it('requires the uid, so a late callback can never touch a recreated instance of the same name', async () => {
+    const { server, store, written } = app();
+    const old = await instance(store, 'vm', []);
+    await store.delete('default', 'vm');
+    const recreated = await instance(store);
+    expect(recreated.metadata.uid).not.toBe(old.metadata.uid);
+    for (const [route, body] of [
+      ['reconciled', { configVersion: 'v1' }],
+      ['aap-finalizer', { action: 'add' }],
+      ['aap-finalizer', { action: 'remove' }],
+    ] as const) {
+      const res = await post(server, `vm/${route}`, body);
+      expect({ route, status: res.status }).toEqual({ route, status: 400 });
+      expect(res.body.error.message).toContain('uid');
+    }
+    const now = (await store.get('default', 'vm'))!;
+    expect(now.metadata.annotations).toEqual({});
+    expect(now.metadata.finalizers).toEqual([names.finalizer]);
+    expect(written).toEqual([]);
+  });
+
+  it('refuses a client that failed the token check too often, even with the right token, until the window passes', async () => {
+    const { server, store } = app(TOKEN, { limit: 3, windowMs: 1500 });
+    const { uid } = (await instance(store)).metadata;
+    const body = { configVersion: 'v1', uid };
+    for (let i = 0; i < 3; i++) {
+      expect((await post(server, 'vm/reconciled', body, 'guess')).status).toBe(
+        403,
+      );
+    }
+    const refused = await post(server, 'vm/reconciled', body);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(refused.body.error.name).toBe('TooManyRequestsError');
+    expect((await store.get('default', 'vm'))!.metadata.annotations).toEqual(
+      {},
+    );
+    await new Promise(r => setTimeout(r, 1600));
+    expect((await post(server, 'vm/reconciled', body)).status).toBe(200);
+  });
+
+  it('does not count successful calls against the client', async () => {
+    const { server, store } = app(TOKEN, { limit: 2, windowMs: 60_000 });
+    const { uid } = (await instance(store)).metadata;
+    for (let i = 0; i < 5; i++) {
+      expect(
+        (await post(server, 'vm/reconciled', { configVersion: `v${i}`, uid }))
+          .status,
+      ).toBe(200);
+    }
+  });
+
   it('leaves other routes alone', async () => {
     const { server } = app();
     expect((await request(server).get('/instances')).status).toBe(404);
+  });
+
+  describe('at start-up', () => {
+    const start = (callbackToken: string) =>
+      startTestBackend({
+        features: [
+          vmLifecyclePlugin,
+          mockServices.rootConfig.factory({
+            data: {
+              vmLifecycle: {
+                provider: {
+                  type: 'eda',
+                  eda: {
+                    provisionUrl: 'http://127.0.0.1:9/provision',
+                    deprovisionUrl: 'http://127.0.0.1:9/deprovision',
+                    auth: { type: 'token', token: 'stream-token' },
+                    callbackToken,
+                  },
+                },
+              },
+            },
+          }),
+        ],
+      });
+
+    it('refuses a callback token shorter than 32 characters, saying which setting', async () => {
+      await expect(start('x'.repeat(31))).rejects.toThrow(
+        'Invalid config vmLifecycle.provider.eda.callbackToken: must be at least 32 characters (it has 31)',
+      );
+    });
+
+    it('starts with a token of 32 characters', async () => {
+      const backend = await start('x'.repeat(32));
+      const health = await request(backend.server).get(
+        '/api/vm-lifecycle/health',
+      );
+      expect(health.status).toBe(200);
+      await backend.stop();
+    });
   });
 });

@@ -23,6 +23,9 @@ import {
   setReconciledVersion,
 } from '../providers/edaMetadata';
 import { ComputeInstanceStore } from '../store/types';
+import { createErrorFilter } from './errorFilter';
+import { answerTooManyRequests, SlidingWindowLimit } from './slidingWindow';
+import { validatePathParameters } from './pathParameters';
 
 export interface EdaCallbackRouterOptions {
   store: ComputeInstanceStore;
@@ -36,14 +39,32 @@ export interface EdaCallbackRouterOptions {
   token?: string;
   /** After a write, so the controller looks at the instance at once (the store watch does too). */
   onWrite?: (instance: ComputeInstance) => void;
+  /** Failed token checks one client may make per window before it is refused outright. */
+  failedAttempts?: { limit: number; windowMs: number };
 }
+
+/** Shorter shared secrets are refused at start-up: the route is reachable without a Backstage login. */
+export const MIN_CALLBACK_TOKEN_LENGTH = 32;
+
+/** Throws, naming the config key, for a configured callback token too short to resist guessing. */
+export function assertCallbackTokenStrength(token: string | undefined): void {
+  if (token !== undefined && token.length < MIN_CALLBACK_TOKEN_LENGTH) {
+    throw new Error(
+      `Invalid config vmLifecycle.provider.eda.callbackToken: must be at least ${MIN_CALLBACK_TOKEN_LENGTH} characters (it has ${token.length}); use a random secret, e.g. from \`openssl rand -hex 32\``,
+    );
+  }
+}
+
+const DEFAULT_FAILED_ATTEMPTS = { limit: 10, windowMs: 60_000 };
 
 /** Path prefix to register with `httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' })`. */
 export const EDA_CALLBACK_PATH = '/eda/callback';
 
 const MAX_BODY = '16kb';
 
-const uid = z.string().min(1).max(128).optional();
+// Required: a late callback for an instance that was deleted must never touch a newer instance
+// that reused its name, and only the uid tells them apart.
+const uid = z.string().min(1).max(128);
 const reconciledBody = z.object({
   // The create playbook copies payload.status.desiredConfigVersion, a hex FNV-1a hash.
   configVersion: z
@@ -73,21 +94,47 @@ const bodyErrors: ErrorRequestHandler = (error, _req, _res, next) => {
 /**
  * In database mode no playbook can patch a custom resource, so the EDA playbooks report through
  * here what they would patch on the CR in cluster mode (DOMAIN.md section 2):
- * - `POST /eda/callback/:namespace/:name/reconciled` `{ configVersion, uid? }`: the create playbook
+ * - `POST /eda/callback/:namespace/:name/reconciled` `{ configVersion, uid }`: the create playbook
  *   succeeded; sets the `<group>/reconciled-config-version` annotation;
- * - `POST /eda/callback/:namespace/:name/aap-finalizer` `{ action: add|remove, uid? }`: the
+ * - `POST /eda/callback/:namespace/:name/aap-finalizer` `{ action: add|remove, uid }`: the
  *   `<group>/computeinstance-aap` finalizer, added during create and removed at the end of delete.
- * `Authorization: Bearer <callbackToken>`. With `uid` (from the event payload) a call for an
+ * `Authorization: Bearer <callbackToken>`. `uid` (from the event payload) is required: a call for an
  * instance that is gone never touches a newer one that reused the name. Removing is idempotent.
+ * A client that fails the token check too often is refused for a while (429).
  */
 export function createEdaCallbackRouter(
   options: EdaCallbackRouterOptions,
 ): express.Router {
   const router = Router();
+  validatePathParameters(router);
   const expected = options.token ? digest(options.token) : undefined;
+  const { limit, windowMs } = options.failedAttempts ?? DEFAULT_FAILED_ATTEMPTS;
+  const failures = new SlidingWindowLimit(limit, windowMs);
 
-  router.use(EDA_CALLBACK_PATH, (req, _res, next) => {
-    next(checkToken(req, expected));
+  router.use(EDA_CALLBACK_PATH, (req, res, next) => {
+    // Checked before the token, so guessing stops for the client once it is over the limit.
+    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const waitMs = failures.waitMs(client);
+    if (waitMs > 0) {
+      options.logger.warn(
+        `EDA callback: client ${client} refused after ${limit} failed token checks`,
+      );
+      answerTooManyRequests(
+        req,
+        res,
+        waitMs,
+        s =>
+          `Too many failed EDA callback attempts from this client; try again in ${s} s`,
+      );
+      return;
+    }
+    const refusal = checkToken(req, expected);
+    if (
+      refusal instanceof AuthenticationError ||
+      refusal instanceof NotAllowedError
+    )
+      failures.record(client);
+    next(refusal);
   });
   router.use(EDA_CALLBACK_PATH, express.json({ limit: MAX_BODY }));
 
@@ -168,6 +215,7 @@ export function createEdaCallbackRouter(
   );
 
   router.use(EDA_CALLBACK_PATH, bodyErrors);
+  router.use(EDA_CALLBACK_PATH, createErrorFilter(options.logger));
   return router;
 }
 

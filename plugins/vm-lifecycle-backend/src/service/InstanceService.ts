@@ -5,8 +5,10 @@ import {
   ComputeInstance,
   computeInstanceSpecSchema,
   createInstanceRequestSchema,
+  formatPath,
   formatValidationError,
   immutableFieldsInPatch,
+  JobOutput,
   LifecycleEvent,
   lockedFieldChanges,
   patchInstanceRequestSchema,
@@ -17,7 +19,9 @@ import { LifecycleEventStore } from '../events/types';
 import { ProvisioningProvider } from '../providers/types';
 import { isStaleResourceVersionError } from '../store/errors';
 import { ComputeInstanceStore, ListOptions } from '../store/types';
-import { ImmutableFieldError } from './errors';
+import { AapNotFoundError } from '../aap/errors';
+import { ImmutableFieldError, ReservedFieldError } from './errors';
+import { capOutput, JobOutputCache } from './JobOutputCache';
 
 export interface InstanceServiceOptions {
   store: ComputeInstanceStore;
@@ -29,8 +33,21 @@ export interface InstanceServiceOptions {
   defaultNamespace: string;
   /** Called after every accepted write, so the controller reconciles at once. */
   onWrite?: (instance: ComputeInstance) => void;
+  jobOutput?: JobOutputSettings;
   now?: () => Date;
 }
+
+export interface JobOutputSettings {
+  /** AAP is asked for a job's output at most once per this time, however many pages watch it. */
+  cacheTtlMs: number;
+  /** Characters of output one answer carries; the rest is behind the full download. */
+  maxChars: number;
+}
+
+export const DEFAULT_JOB_OUTPUT_SETTINGS: JobOutputSettings = {
+  cacheTtlMs: 3000,
+  maxChars: 256 * 1024,
+};
 
 export interface InstanceFilter {
   namespace?: string;
@@ -43,7 +60,19 @@ export interface InstanceFilter {
  * template defaults, immutability, and writes that retry on a concurrent change.
  */
 export class InstanceService {
-  constructor(private readonly o: InstanceServiceOptions) {}
+  private readonly jobOutputSettings: JobOutputSettings;
+  private readonly outputCache?: JobOutputCache;
+
+  constructor(private readonly o: InstanceServiceOptions) {
+    this.jobOutputSettings = o.jobOutput ?? DEFAULT_JOB_OUTPUT_SETTINGS;
+    const provider = o.provider;
+    if (provider?.getJobOutput) {
+      this.outputCache = new JobOutputCache({
+        fetch: jobID => provider.getJobOutput!(jobID),
+        ttlMs: this.jobOutputSettings.cacheTtlMs,
+      });
+    }
+  }
 
   listTemplates(): VmTemplate[] {
     return this.o.templates;
@@ -55,6 +84,7 @@ export class InstanceService {
     if (!parsed.success)
       throw new InputError(formatValidationError(parsed.error));
     const { metadata, spec: partialSpec } = parsed.data;
+    this.refuseReservedAnnotations(metadata.annotations ?? {});
     const template = this.o.templates.find(
       t => t.id === partialSpec.templateID,
     );
@@ -82,11 +112,6 @@ export class InstanceService {
     }
 
     const annotations = { ...(metadata.annotations ?? {}) };
-    if (annotations[this.o.names.requestedByAnnotation] !== undefined) {
-      throw new InputError(
-        `metadata.annotations.${this.o.names.requestedByAnnotation}: set by the portal from the signed-in user, not by the request`,
-      );
-    }
     const owner = annotations[this.o.names.ownerAnnotation];
     if (owner !== undefined) {
       annotations[this.o.names.ownerAnnotation] = normalizeEntityRef(
@@ -108,6 +133,21 @@ export class InstanceService {
     return created;
   }
 
+  /** Every annotation in the API group is the system's to write, but the owner (see ReservedFieldError). */
+  private refuseReservedAnnotations(annotations: Record<string, string>) {
+    const { group, ownerAnnotation } = this.o.names;
+    const reserved = Object.keys(annotations).filter(
+      key => key.startsWith(`${group}/`) && key !== ownerAnnotation,
+    );
+    if (reserved.length > 0) {
+      throw new ReservedFieldError(
+        reserved.map(key => formatPath(['metadata', 'annotations', key])),
+        group,
+        ownerAnnotation,
+      );
+    }
+  }
+
   async list(filter: InstanceFilter): Promise<ComputeInstance[]> {
     const options: ListOptions = {};
     if (filter.namespace) options.namespace = filter.namespace;
@@ -123,8 +163,7 @@ export class InstanceService {
 
   async get(namespace: string, name: string): Promise<ComputeInstance> {
     const instance = await this.o.store.get(namespace, name);
-    if (!instance)
-      throw new NotFoundError(`ComputeInstance ${namespace}/${name} not found`);
+    if (!instance) throw instanceNotFound(namespace, name);
     return instance;
   }
 
@@ -168,24 +207,41 @@ export class InstanceService {
     return this.o.events.list(instance.metadata);
   }
 
-  /** The job's output from AAP; only for jobs that belong to this instance. */
+  /**
+   * The job's output from AAP, only for jobs that belong to this instance: its end when it is
+   * longer than the configured maximum, or all of it with `full`.
+   */
   async jobOutput(
     namespace: string,
     name: string,
     jobID: string,
-  ): Promise<string> {
+    options: { full?: boolean } = {},
+  ): Promise<JobOutput> {
     const instance = await this.get(namespace, name);
     const job = instance.status.provisioningJobs?.find(j => j.jobID === jobID);
     if (!job)
       throw new NotFoundError(
         `ComputeInstance ${namespace}/${name} has no job ${jobID}`,
       );
-    if (!this.o.provider?.getJobOutput) {
+    if (!this.outputCache) {
       throw new NotFoundError(
         `The ${this.o.provider?.name ?? 'configured'} provider keeps no job output`,
       );
     }
-    return this.o.provider.getJobOutput(jobID);
+    let text: string;
+    try {
+      text = await this.outputCache.get(jobID);
+    } catch (e) {
+      if (e instanceof AapNotFoundError) {
+        throw new NotFoundError(
+          `AAP has no output for job ${jobID} of ComputeInstance ${namespace}/${name} (it may not have started yet, or it was purged)`,
+        );
+      }
+      throw e;
+    }
+    return options.full
+      ? { text, totalChars: text.length, truncated: false }
+      : capOutput(text, this.jobOutputSettings.maxChars);
   }
 
   private async updateSpec(
@@ -203,10 +259,7 @@ export class InstanceService {
       const spec = change(current.spec);
       try {
         const updated = await this.o.store.update({ ...current, spec });
-        if (!updated)
-          throw new NotFoundError(
-            `ComputeInstance ${namespace}/${name} not found`,
-          );
+        if (!updated) throw instanceNotFound(namespace, name);
         this.o.onWrite?.(updated);
         return updated;
       } catch (e) {
@@ -215,6 +268,11 @@ export class InstanceService {
       }
     }
   }
+}
+
+/** The one answer for an instance that does not exist, or that the caller may not know exists. */
+export function instanceNotFound(namespace: string, name: string): Error {
+  return new NotFoundError(`ComputeInstance ${namespace}/${name} not found`);
 }
 
 function normalizeEntityRef(

@@ -1,13 +1,32 @@
 import { CustomErrorBase } from '@backstage/errors';
 
-/** A PATCH tried to change fields that are immutable after creation: answered 422. */
-export class ImmutableFieldError extends CustomErrorBase {
+/** A well-formed request that asks for something this API never does: answered 422. */
+export abstract class UnprocessableRequestError extends CustomErrorBase {}
+
+/** A PATCH tried to change fields that are immutable after creation. */
+export class ImmutableFieldError extends UnprocessableRequestError {
   readonly fields: string[];
   constructor(fields: string[]) {
     super(
       `${fields.join(', ')} ${fields.length === 1 ? 'is' : 'are'} immutable after creation; only spec.runStrategy can be changed (use restart to restart the VM)`,
     );
     this.name = 'ImmutableFieldError';
+    this.fields = fields;
+  }
+}
+
+/**
+ * A request set annotations of the plugin's API group, which only the portal, the controller and
+ * the playbooks write: `<group>/reconciled-config-version` set by a requester would, in EDA mode,
+ * mark the VM provisioned without any playbook having run.
+ */
+export class ReservedFieldError extends UnprocessableRequestError {
+  readonly fields: string[];
+  constructor(fields: string[], group: string, ownerAnnotation: string) {
+    super(
+      `${fields.join(', ')}: annotations of ${group} are reserved for the portal, the controller and the playbooks; a request may set only ${ownerAnnotation}`,
+    );
+    this.name = 'ReservedFieldError';
     this.fields = fields;
   }
 }

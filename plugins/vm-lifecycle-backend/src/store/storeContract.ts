@@ -5,10 +5,10 @@ import {
   ComputeInstanceSpec,
   JOB_STATES,
   JobState,
+  PHASES,
   ProvisioningJob,
   apiGroupNames,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import { PHASES } from './validateStatus';
 import { ComputeInstanceStore, NewComputeInstance, WatchEvent } from './types';
 
 /*

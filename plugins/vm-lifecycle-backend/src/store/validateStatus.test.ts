@@ -28,7 +28,7 @@ describe('validateStatus', () => {
     expect(JOB_STATES).toEqual(expect.arrayContaining(['Canceled', 'Unknown']));
   });
 
-  it('names the offending field', () => {
+  it('names the offending field and the value found there', () => {
     expect(() =>
       validateStatus({
         provisioningJobs: [job(), job({ state: 'Cancelled' })],
@@ -38,12 +38,24 @@ describe('validateStatus', () => {
     );
     expect(() => validateStatus({ phase: 'running' })).toThrow(/status\.phase/);
     expect(() => validateStatus({ lastRestartedAt: '2025-06-01' })).toThrow(
-      /status\.lastRestartedAt must be an RFC 3339 date-time/,
+      /status\.lastRestartedAt must be an RFC 3339 timestamp/,
     );
     expect(() => validateStatus(null)).toThrow(/status must be an object/);
     expect(() =>
       validateStatus({ provisioningJobs: [job({ extra: 1 })] }),
-    ).toThrow(/status\.provisioningJobs\[0\]\.extra is not a known field/);
+    ).toThrow(/status\.provisioningJobs\[0\]\.extra unknown field/);
+  });
+
+  it('applies the -common status schema, calendar included', () => {
+    // The schema's RFC 3339 rule checks the calendar; the store's own copy used to accept this.
+    expect(() =>
+      validateStatus({
+        provisioningJobs: [job({ timestamp: '2025-02-30T10:00:00Z' })],
+      }),
+    ).toThrow(/status\.provisioningJobs\[0\]\.timestamp/);
+    expect(() =>
+      validateStatus({ conditions: [{ type: 'Ready', status: 'True' }] }),
+    ).toThrow(/status\.conditions\[0\]\.reason is required/);
   });
 
   it('throws an InputError (HTTP 400)', () => {

@@ -19,7 +19,11 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 export function describeZodIssues(error: IssueSource): FieldIssue[] {
   const described: FieldIssue[] = [];
   const seen = new Set<string>();
-  const add = (path: Array<string | number>, message: string) => {
+  const add = (rawPath: readonly PropertyKey[], message: string) => {
+    // Our schemas key by strings and indices only; a symbol key cannot come from JSON.
+    const path = rawPath.map(segment =>
+      typeof segment === 'number' ? segment : String(segment),
+    );
     const field = formatPath(path);
     const key = `${field}\u0000${message}`;
     if (seen.has(key)) return;
@@ -27,14 +31,9 @@ export function describeZodIssues(error: IssueSource): FieldIssue[] {
     described.push({ field, message, path });
   };
   for (const issue of error.issues) {
-    if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+    if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
         add([...issue.path, key], MESSAGES.unknownField);
-    } else if (
-      issue.code === z.ZodIssueCode.invalid_type &&
-      issue.received === 'undefined'
-    ) {
-      add(issue.path, MESSAGES.required);
     } else {
       add(issue.path, issue.message);
     }

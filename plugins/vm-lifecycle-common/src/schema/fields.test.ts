@@ -8,9 +8,10 @@ import {
   annotationsSchema,
 } from './fields';
 import { describeZodIssues } from './errors';
+import { jsonNestingDepth } from './rules';
 import { MESSAGES } from './messages';
 
-function messagesOf(result: z.SafeParseReturnType<unknown, unknown>): string[] {
+function messagesOf(result: z.ZodSafeParseResult<unknown>): string[] {
   return result.success
     ? []
     : describeZodIssues(result.error).map(i => i.message);
@@ -110,6 +111,17 @@ describe('templateParametersSchema', () => {
       ]);
     },
   );
+  it('counts nesting without parsing, ignoring brackets inside strings', () => {
+    expect(jsonNestingDepth('{"a":[1,{"b":2}]}')).toBe(3);
+    expect(jsonNestingDepth('{"a":"[[[[{{{{","b":"\\"[[["}')).toBe(1);
+    expect(jsonNestingDepth('not json')).toBe(0);
+    const ten = `${'{"a":'.repeat(10)}1${'}'.repeat(10)}`;
+    expect(templateParametersSchema.safeParse(ten).success).toBe(true);
+    expect(messagesOf(templateParametersSchema.safeParse(`[${ten}]`))).toEqual([
+      MESSAGES.templateParametersDepth,
+    ]);
+  });
+
   it('refuses an object that is not a string', () => {
     expect(messagesOf(templateParametersSchema.safeParse({ a: 1 }))).toEqual([
       MESSAGES.templateParameters,

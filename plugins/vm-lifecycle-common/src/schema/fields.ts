@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { MESSAGES, oneOf } from './messages';
+import { SPEC_LIMITS } from './limits';
+import { atMostCharacters, MESSAGES, oneOf } from './messages';
 import {
   isAnnotationKey,
   isJsonObjectString,
+  jsonNestingDepth,
   isRfc1123Label,
   isRfc3339Timestamp,
   isTemplateId,
@@ -11,18 +13,16 @@ import {
 /**
  * Create-params that make every issue a schema raises about its own value (wrong type, value not
  * in the enum) read as the rule itself, and a missing value read "is required". Without it zod's
- * defaults ("Expected number, received string") would reach users of the form.
+ * defaults ("Invalid input: expected number, received string") would reach users of the form.
  */
-export function ruleParams(message: string): { errorMap: z.ZodErrorMap } {
+export function ruleParams(message: string): { error: z.core.$ZodErrorMap } {
   return {
-    errorMap: (issue, ctx) => {
+    error: issue => {
       // Strict objects raise this one themselves; say which keys, for callers reading error.message.
-      if (issue.code === z.ZodIssueCode.unrecognized_keys) {
-        return {
-          message: `${MESSAGES.unknownField}: ${issue.keys.join(', ')}`,
-        };
+      if (issue.code === 'unrecognized_keys') {
+        return `${MESSAGES.unknownField}: ${issue.keys.join(', ')}`;
       }
-      return { message: ctx.data === undefined ? MESSAGES.required : message };
+      return issue.input === undefined ? MESSAGES.required : message;
     },
   };
 }
@@ -36,6 +36,11 @@ export const nonEmptyStringSchema = z
 /** A strict object: keys outside the shape are refused (reported as "unknown field"), never stripped. */
 export function strictObject<T extends z.ZodRawShape>(shape: T) {
   return z.object(shape, ruleParams(MESSAGES.object)).strict();
+}
+
+/** A string of at most `limit` characters, the message saying so. */
+export function boundedStringSchema(limit: number) {
+  return stringSchema.max(limit, atMostCharacters(limit));
 }
 
 /** A whole number in [min, max]; one message for every way to miss it, wrong type included. */
@@ -66,18 +71,34 @@ export const namespaceSchema = rfc1123LabelSchema;
 
 export const templateIdSchema = z
   .string(ruleParams(MESSAGES.templateId))
+  .max(SPEC_LIMITS.templateID, atMostCharacters(SPEC_LIMITS.templateID))
   .refine(isTemplateId, MESSAGES.templateId);
 
 export const rfc3339TimestampSchema = z
   .string(ruleParams(MESSAGES.rfc3339))
   .refine(isRfc3339Timestamp, MESSAGES.rfc3339);
 
+/** Size and depth are checked first, and stop the checks after them, which parse the text. */
 export const templateParametersSchema = z
   .string(ruleParams(MESSAGES.templateParameters))
+  .max(SPEC_LIMITS.templateParameters, {
+    message: MESSAGES.templateParametersLength,
+    abort: true,
+  })
+  .refine(
+    text => jsonNestingDepth(text) <= SPEC_LIMITS.templateParametersDepth,
+    { message: MESSAGES.templateParametersDepth, abort: true },
+  )
   .refine(isJsonObjectString, MESSAGES.templateParameters);
 
+/** A bad key is reported at its own path with the key rule, not as zod's "invalid key in record". */
 export const annotationsSchema = z.record(
-  z.string().refine(isAnnotationKey, MESSAGES.annotationKey),
+  z.string().refine(isAnnotationKey),
   stringSchema,
-  ruleParams(MESSAGES.object),
+  {
+    error: issue =>
+      issue.code === 'invalid_key'
+        ? MESSAGES.annotationKey
+        : ruleParams(MESSAGES.object).error(issue),
+  },
 );

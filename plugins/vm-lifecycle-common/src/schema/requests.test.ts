@@ -6,7 +6,8 @@ import {
   restartRequestSchema,
 } from './requests';
 import { describeZodIssues, formatValidationError } from './errors';
-import { MESSAGES } from './messages';
+import { SPEC_LIMITS } from './limits';
+import { atMostCharacters, MESSAGES } from './messages';
 import { validSpec } from './__testUtils__/fixtures';
 
 const minimal = {
@@ -226,34 +227,95 @@ describe('createInstanceRequestSchema', () => {
     ['cores "2"', withSpec({ cores: '2' }), 'spec.cores', MESSAGES.cores],
     ['cores null', withSpec({ cores: null }), 'spec.cores', MESSAGES.cores],
     [
+      'memoryGiB 1e308',
+      withSpec({ memoryGiB: 1e308 }),
+      'spec.memoryGiB',
+      MESSAGES.memoryGiB,
+    ],
+    [
+      'memoryGiB above the maximum',
+      withSpec({ memoryGiB: SPEC_LIMITS.memoryGiB + 1 }),
+      'spec.memoryGiB',
+      MESSAGES.memoryGiB,
+    ],
+    [
+      'bootDisk.sizeGiB above the maximum',
+      withSpec({ bootDisk: { sizeGiB: SPEC_LIMITS.diskSizeGiB + 1 } }),
+      'spec.bootDisk.sizeGiB',
+      MESSAGES.diskSizeGiB,
+    ],
+    [
+      'too many additional disks',
+      withSpec({
+        additionalDisks: Array.from(
+          { length: SPEC_LIMITS.additionalDisks + 1 },
+          () => ({ sizeGiB: 1 }),
+        ),
+      }),
+      'spec.additionalDisks',
+      MESSAGES.additionalDisks,
+    ],
+    [
+      'templateParameters too long',
+      withSpec({
+        templateParameters: JSON.stringify({
+          a: 'x'.repeat(SPEC_LIMITS.templateParameters),
+        }),
+      }),
+      'spec.templateParameters',
+      MESSAGES.templateParametersLength,
+    ],
+    [
+      'templateParameters nested too deep',
+      withSpec({
+        templateParameters: `${'{"a":'.repeat(SPEC_LIMITS.templateParametersDepth + 1)}1${'}'.repeat(SPEC_LIMITS.templateParametersDepth + 1)}`,
+      }),
+      'spec.templateParameters',
+      MESSAGES.templateParametersDepth,
+    ],
+    [
+      'templateParameters nested 5,000 levels deep',
+      withSpec({
+        templateParameters: `${'['.repeat(5000)}${']'.repeat(5000)}`,
+      }),
+      'spec.templateParameters',
+      MESSAGES.templateParametersDepth,
+    ],
+    [
+      'sshKey too long',
+      withSpec({ sshKey: 'k'.repeat(SPEC_LIMITS.sshKey + 1) }),
+      'spec.sshKey',
+      atMostCharacters(SPEC_LIMITS.sshKey),
+    ],
+    [
       'memoryGiB 0',
       withSpec({ memoryGiB: 0 }),
       'spec.memoryGiB',
-      MESSAGES.positiveInteger,
+      MESSAGES.memoryGiB,
     ],
     [
       'memoryGiB 1.5',
       withSpec({ memoryGiB: 1.5 }),
       'spec.memoryGiB',
-      MESSAGES.positiveInteger,
+      MESSAGES.memoryGiB,
     ],
     [
       'memoryGiB -4',
       withSpec({ memoryGiB: -4 }),
       'spec.memoryGiB',
-      MESSAGES.positiveInteger,
+      MESSAGES.memoryGiB,
     ],
     [
       'bootDisk.sizeGiB 0',
       withSpec({ bootDisk: { sizeGiB: 0 } }),
       'spec.bootDisk.sizeGiB',
-      MESSAGES.positiveInteger,
+      MESSAGES.diskSizeGiB,
     ],
     [
       'bootDisk.sizeGiB "20"',
       withSpec({ bootDisk: { sizeGiB: '20' } }),
       'spec.bootDisk.sizeGiB',
-      MESSAGES.positiveInteger,
+      MESSAGES.diskSizeGiB,
     ],
     [
       'bootDisk not an object',
@@ -271,7 +333,7 @@ describe('createInstanceRequestSchema', () => {
       'additional disk of 0 GiB',
       withSpec({ additionalDisks: [{ sizeGiB: 10 }, { sizeGiB: 0 }] }),
       'spec.additionalDisks[1].sizeGiB',
-      MESSAGES.positiveInteger,
+      MESSAGES.diskSizeGiB,
     ],
     [
       'additional disk without size',

@@ -58,6 +58,32 @@ export function isRfc3339Timestamp(value: string): boolean {
   return true;
 }
 
+/**
+ * How deeply objects and arrays nest in a JSON text, found by scanning rather than parsing: it must
+ * be known before anything recursive (JSON.stringify, the config-version hash) touches the value,
+ * since a few thousand levels overflow the stack. Brackets inside strings do not count.
+ */
+export function jsonNestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
 /** The playbooks receive templateParameters as extra vars, which must be a mapping. */
 export function isJsonObjectString(value: string): boolean {
   return parseJsonObject(value) !== undefined;

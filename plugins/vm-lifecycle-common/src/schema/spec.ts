@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { ComputeInstanceSpec, RunStrategy } from '../types';
-import { MESSAGES } from './messages';
+import { atMostCharacters, MESSAGES } from './messages';
+import { SPEC_LIMITS } from './limits';
 import {
+  boundedStringSchema,
   enumSchema,
   integerSchema,
   nonEmptyStringSchema,
-  stringSchema,
   strictObject,
   rfc3339TimestampSchema,
   ruleParams,
@@ -23,15 +24,22 @@ export const imageSchema = strictObject({
   sourceType: z.enum(IMAGE_SOURCE_TYPES, ruleParams(MESSAGES.sourceType)),
   sourceRef: z
     .string(ruleParams(MESSAGES.sourceRef))
-    .min(1, MESSAGES.sourceRef),
+    .min(1, MESSAGES.sourceRef)
+    .max(
+      SPEC_LIMITS.imageSourceRef,
+      atMostCharacters(SPEC_LIMITS.imageSourceRef),
+    ),
 });
 
 export const diskSchema = strictObject({
-  sizeGiB: integerSchema(1, undefined, MESSAGES.positiveInteger),
+  sizeGiB: integerSchema(1, SPEC_LIMITS.diskSizeGiB, MESSAGES.diskSizeGiB),
 });
 
 export const userDataSecretRefSchema = strictObject({
-  name: nonEmptyStringSchema,
+  name: nonEmptyStringSchema.max(
+    SPEC_LIMITS.userDataSecretName,
+    atMostCharacters(SPEC_LIMITS.userDataSecretName),
+  ),
 });
 
 /** The spec fields, each with the rule of DOMAIN.md section 1. */
@@ -39,13 +47,16 @@ export const computeInstanceSpecShape = {
   templateID: templateIdSchema,
   templateParameters: templateParametersSchema.optional(),
   image: imageSchema,
-  guestOSFamily: stringSchema.optional(),
-  cores: integerSchema(1, 128, MESSAGES.cores),
-  memoryGiB: integerSchema(1, undefined, MESSAGES.positiveInteger),
+  guestOSFamily: boundedStringSchema(SPEC_LIMITS.guestOSFamily).optional(),
+  cores: integerSchema(1, SPEC_LIMITS.cores, MESSAGES.cores),
+  memoryGiB: integerSchema(1, SPEC_LIMITS.memoryGiB, MESSAGES.memoryGiB),
   bootDisk: diskSchema,
-  additionalDisks: z.array(diskSchema, ruleParams(MESSAGES.array)).optional(),
+  additionalDisks: z
+    .array(diskSchema, ruleParams(MESSAGES.array))
+    .max(SPEC_LIMITS.additionalDisks, MESSAGES.additionalDisks)
+    .optional(),
   runStrategy: runStrategySchema,
-  sshKey: stringSchema.optional(),
+  sshKey: boundedStringSchema(SPEC_LIMITS.sshKey).optional(),
   userDataSecretRef: userDataSecretRefSchema.optional(),
   restartRequestedAt: rfc3339TimestampSchema.optional(),
 };

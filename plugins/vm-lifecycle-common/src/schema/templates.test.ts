@@ -2,7 +2,9 @@ import { z } from 'zod';
 import {
   applyTemplateDefaults,
   DEFAULT_EDITABLE_FIELDS,
+  editableFieldsOf,
   lockedFieldChanges,
+  TEMPLATE_FIELD_PATHS,
   safeApplyTemplateDefaults,
   VmTemplate,
   vmTemplateSchema,
@@ -13,6 +15,12 @@ import { computeInstanceSpecSchema } from './spec';
 import { describeZodIssues } from './errors';
 import { MESSAGES } from './messages';
 import { fedoraSmall } from './__testUtils__/fixtures';
+
+/** fedoraSmall with every field open to requesters. */
+const openFedora: VmTemplate = {
+  ...fedoraSmall,
+  editableFields: [...TEMPLATE_FIELD_PATHS],
+};
 
 function fieldsOf(result: { success: boolean; error?: z.ZodError }) {
   return result.success ? [] : describeZodIssues(result.error!);
@@ -115,6 +123,28 @@ describe('vmTemplateSchema', () => {
       "must be a number (the parameter's type)",
     ],
     [
+      'a parameter that is also fixed in defaults.templateParameters',
+      {
+        ...fedoraSmall,
+        defaults: { ...fedoraSmall.defaults, templateParameters: '{"a":"x"}' },
+        parameters: [{ name: 'a', title: 'A', type: 'string' }],
+      },
+      'parameters[0].name',
+      '"a" is fixed in defaults.templateParameters; a parameter is either fixed or requestable',
+    ],
+    [
+      'defaults.templateParameters nested too deep',
+      {
+        ...fedoraSmall,
+        defaults: {
+          ...fedoraSmall.defaults,
+          templateParameters: `${'{"a":'.repeat(11)}1${'}'.repeat(11)}`,
+        },
+      },
+      'defaults.templateParameters',
+      MESSAGES.templateParametersDepth,
+    ],
+    [
       'a duplicated parameter',
       {
         ...fedoraSmall,
@@ -167,8 +197,8 @@ describe('applyTemplateDefaults', () => {
     expect(Object.keys(spec)).not.toContain('templateParameters');
   });
 
-  it('lets the request override defaults and deep-merges image and bootDisk', () => {
-    const spec = applyTemplateDefaults(fedoraSmall, {
+  it('lets the request override the fields the template opens and deep-merges image and bootDisk', () => {
+    const spec = applyTemplateDefaults(openFedora, {
       templateID: 'fedora_small',
       cores: 8,
       runStrategy: 'Halted',
@@ -209,7 +239,7 @@ describe('applyTemplateDefaults', () => {
 
   it('revalidates the merged spec, naming request-rooted fields', () => {
     // Bypasses createInstanceRequestSchema on purpose: the merge is the last line of defence.
-    const result = safeApplyTemplateDefaults(fedoraSmall, {
+    const result = safeApplyTemplateDefaults(openFedora, {
       templateID: 'fedora_small',
       cores: 0,
     });
@@ -221,6 +251,7 @@ describe('applyTemplateDefaults', () => {
   describe('template parameters', () => {
     const withParameters: VmTemplate = {
       ...fedoraSmall,
+      editableFields: ['templateParameters'],
       defaults: {
         ...fedoraSmall.defaults,
         templateParameters: '{"site":"east"}',
@@ -257,20 +288,48 @@ describe('applyTemplateDefaults', () => {
       ]);
     });
 
-    it('passes parameters through when the template declares none', () => {
-      const spec = applyTemplateDefaults(fedoraSmall, {
+    it('refuses every key when the template declares no parameter', () => {
+      const result = safeApplyTemplateDefaults(openFedora, {
         templateID: 'fedora_small',
         templateParameters: '{"anything":[1,2]}',
       });
-      expect(spec.templateParameters).toBe('{"anything":[1,2]}');
+      expect(fieldsOf(result).map(i => `${i.field}: ${i.message}`)).toEqual([
+        'spec.templateParameters: has unknown parameter "anything" (template "fedora_small" declares: none)',
+      ]);
+    });
+
+    it('never lets the request override a fixed parameter, but lets it repeat one', () => {
+      const changed = safeApplyTemplateDefaults(withParameters, {
+        templateID: 'fedora_small',
+        templateParameters: '{"site":"west","replicas":1}',
+      });
+      expect(fieldsOf(changed).map(i => `${i.field}: ${i.message}`)).toEqual([
+        'spec.templateParameters: parameter "site" is fixed by template "fedora_small"',
+      ]);
+      const repeated = applyTemplateDefaults(withParameters, {
+        templateID: 'fedora_small',
+        templateParameters: '{"site":"east","replicas":1}',
+      });
+      expect(JSON.parse(repeated.templateParameters!)).toMatchObject({
+        site: 'east',
+        replicas: 1,
+      });
     });
   });
 });
 
 describe('locked fields', () => {
-  it('by default only the image source type is locked', () => {
-    expect(DEFAULT_EDITABLE_FIELDS).not.toContain('image.sourceType');
-    expect(DEFAULT_EDITABLE_FIELDS).toContain('cores');
+  it('by default nothing is editable', () => {
+    expect(DEFAULT_EDITABLE_FIELDS).toEqual([]);
+    expect([...editableFieldsOf(fedoraSmall)]).toEqual([]);
+    expect(
+      lockedFieldChanges(fedoraSmall, {
+        templateID: 'fedora_small',
+        cores: 16,
+        image: { sourceRef: 'quay.io/evil/miner:latest' },
+        userDataSecretRef: { name: 'someone-elses-secret' },
+      }),
+    ).toEqual(['spec.image.sourceRef', 'spec.cores', 'spec.userDataSecretRef']);
   });
 
   it('repeating a default is not a change', () => {
@@ -278,7 +337,7 @@ describe('locked fields', () => {
       lockedFieldChanges(fedoraSmall, {
         templateID: 'fedora_small',
         image: { sourceType: 'registry' },
-        cores: 16,
+        cores: 2,
       }),
     ).toEqual([]);
   });

@@ -31,9 +31,19 @@ export const TEMPLATE_FIELD_PATHS = [
 
 export type TemplateFieldPath = (typeof TEMPLATE_FIELD_PATHS)[number];
 
-/** What a requester may change when a template does not say: everything but the image source type. */
-export const DEFAULT_EDITABLE_FIELDS: readonly TemplateFieldPath[] =
-  TEMPLATE_FIELD_PATHS.filter(path => path !== 'image.sourceType');
+/**
+ * What a requester may change when a template does not say: nothing. Opening a field is the
+ * template author's decision; an image, a user-data secret or a fixed parameter left open by
+ * omission would let any requester choose what the playbook runs and with which secrets.
+ */
+export const DEFAULT_EDITABLE_FIELDS: readonly TemplateFieldPath[] = [];
+
+/** The fields a template lets requesters change. */
+export function editableFieldsOf(
+  template: Pick<VmTemplate, 'editableFields'>,
+): ReadonlySet<TemplateFieldPath> {
+  return new Set(template.editableFields ?? DEFAULT_EDITABLE_FIELDS);
+}
 
 export const TEMPLATE_PARAMETER_TYPES = [
   'string',
@@ -68,7 +78,7 @@ export const templateParameterSchema = strictObject({
     typeof parameter.default !== parameter.type
   ) {
     ctx.addIssue({
-      code: z.ZodIssueCode.custom,
+      code: 'custom',
       path: ['default'],
       message: `must be a ${parameter.type} (the parameter's type)`,
     });
@@ -100,15 +110,25 @@ export const vmTemplateSchema = strictObject({
     .optional(),
 }).superRefine((template, ctx) => {
   const seen = new Set<string>();
+  const fixed =
+    parseJsonObject(template.defaults.templateParameters ?? '{}') ?? {};
   template.parameters?.forEach((parameter, index) => {
     if (seen.has(parameter.name)) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         path: ['parameters', index, 'name'],
         message: `duplicates parameter "${parameter.name}"`,
       });
     }
     seen.add(parameter.name);
+    // A fixed parameter can never be overridden, so declaring it as requestable contradicts itself.
+    if (Object.prototype.hasOwnProperty.call(fixed, parameter.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['parameters', index, 'name'],
+        message: `"${parameter.name}" is fixed in defaults.templateParameters; a parameter is either fixed or requestable`,
+      });
+    }
   });
 });
 
@@ -122,7 +142,7 @@ export const vmTemplatesSchema = z
     templates.forEach((template, index) => {
       if (seen.has(template.id)) {
         ctx.addIssue({
-          code: z.ZodIssueCode.custom,
+          code: 'custom',
           path: [index, 'id'],
           message: `duplicates template id "${template.id}"`,
         });
@@ -140,9 +160,7 @@ export function lockedFieldChanges(
   template: VmTemplate,
   partialSpec: CreateInstanceSpec,
 ): string[] {
-  const editable = new Set<TemplateFieldPath>(
-    template.editableFields ?? DEFAULT_EDITABLE_FIELDS,
-  );
+  const editable = editableFieldsOf(template);
   return TEMPLATE_FIELD_PATHS.filter(path => {
     if (editable.has(path)) return false;
     const requested = valueAt(partialSpec, path);
@@ -165,7 +183,7 @@ export function safeApplyTemplateDefaults(
   template: VmTemplate,
   partialSpec: CreateInstanceSpec,
 ): ApplyTemplateResult {
-  const issues: z.ZodIssue[] = [];
+  const issues: z.core.$ZodIssue[] = [];
   if (partialSpec.templateID !== template.id) {
     issues.push(
       specIssue(
@@ -176,7 +194,7 @@ export function safeApplyTemplateDefaults(
   }
   for (const field of lockedFieldChanges(template, partialSpec)) {
     issues.push({
-      code: z.ZodIssueCode.custom,
+      code: 'custom',
       path: field.split('.'),
       message: `is fixed by template "${template.id}"`,
     });
@@ -221,13 +239,14 @@ export function applyTemplateDefaults(
 
 /**
  * templateParameters = the template's fixed ones, then the declared parameters' defaults, then the
- * request's. When a template declares its parameters, the request may set only those, with their
- * types; a template that declares none passes the request's object through.
+ * request's. The request may set only the parameters the template declares, with their types; a
+ * fixed parameter may be repeated but never changed, and any other key is refused: the playbook
+ * reads these as extra vars, so an undeclared key is a way to steer it.
  */
 function resolveTemplateParameters(
   template: VmTemplate,
   requested: string | undefined,
-): { value?: string; issues: z.ZodIssue[] } {
+): { value?: string; issues: z.core.$ZodIssue[] } {
   const fixed =
     parseJsonObject(template.defaults.templateParameters ?? '{}') ?? {};
   const given = requested === undefined ? {} : parseJsonObject(requested);
@@ -236,12 +255,21 @@ function resolveTemplateParameters(
       issues: [specIssue('templateParameters', MESSAGES.templateParameters)],
     };
   }
-  const declared = template.parameters;
-  const issues: z.ZodIssue[] = [];
+  const declared = template.parameters ?? [];
+  const issues: z.core.$ZodIssue[] = [];
   const defaults: Record<string, unknown> = {};
-  if (declared) {
-    const names = declared.map(parameter => parameter.name);
-    for (const key of Object.keys(given).filter(k => !names.includes(k))) {
+  const names = declared.map(parameter => parameter.name);
+  for (const [key, value] of Object.entries(given)) {
+    if (Object.prototype.hasOwnProperty.call(fixed, key)) {
+      if (canonicalJson(value) !== canonicalJson(fixed[key])) {
+        issues.push(
+          specIssue(
+            'templateParameters',
+            `parameter "${key}" is fixed by template "${template.id}"`,
+          ),
+        );
+      }
+    } else if (!names.includes(key)) {
       const known = names.length > 0 ? names.join(', ') : 'none';
       issues.push(
         specIssue(
@@ -250,30 +278,27 @@ function resolveTemplateParameters(
         ),
       );
     }
-    for (const parameter of declared) {
-      if (parameter.default !== undefined)
-        defaults[parameter.name] = parameter.default;
-      const value =
-        given[parameter.name] ??
-        defaults[parameter.name] ??
-        fixed[parameter.name];
-      if (value === undefined || value === null) {
-        if (parameter.required) {
-          issues.push(
-            specIssue(
-              'templateParameters',
-              `parameter "${parameter.name}" is required`,
-            ),
-          );
-        }
-      } else if (typeof value !== parameter.type) {
+  }
+  for (const parameter of declared) {
+    if (parameter.default !== undefined)
+      defaults[parameter.name] = parameter.default;
+    const value = given[parameter.name] ?? defaults[parameter.name];
+    if (value === undefined || value === null) {
+      if (parameter.required) {
         issues.push(
           specIssue(
             'templateParameters',
-            `parameter "${parameter.name}" must be a ${parameter.type}`,
+            `parameter "${parameter.name}" is required`,
           ),
         );
       }
+    } else if (typeof value !== parameter.type) {
+      issues.push(
+        specIssue(
+          'templateParameters',
+          `parameter "${parameter.name}" must be a ${parameter.type}`,
+        ),
+      );
     }
   }
   const merged = { ...fixed, ...defaults, ...given };
@@ -283,8 +308,8 @@ function resolveTemplateParameters(
   return { value, issues };
 }
 
-function specIssue(field: string, message: string): z.ZodIssue {
-  return { code: z.ZodIssueCode.custom, path: ['spec', field], message };
+function specIssue(field: string, message: string): z.core.$ZodIssue {
+  return { code: 'custom', path: ['spec', field], message };
 }
 
 function valueAt(source: unknown, path: string): unknown {

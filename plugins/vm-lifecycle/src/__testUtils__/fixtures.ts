@@ -2,6 +2,7 @@ import {
   ComputeInstance,
   LifecycleEvent,
   ProvisioningJob,
+  TEMPLATE_FIELD_PATHS,
   VmTemplate,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { VmLifecycleApi } from '../api';
@@ -23,6 +24,10 @@ export const TEMPLATES: VmTemplate[] = [
       bootDisk: { sizeGiB: 20 },
       runStrategy: 'Always',
     },
+    // Templates declare what requesters may change; nothing is editable by default.
+    editableFields: TEMPLATE_FIELD_PATHS.filter(
+      path => path !== 'image.sourceType' && path !== 'templateParameters',
+    ),
   },
   {
     id: 'db',
@@ -160,7 +165,12 @@ export function mockVmApi(
     restartInstance: jest.fn(async () => undefined),
     deleteInstance: jest.fn(async () => undefined),
     listEvents: jest.fn(async () => []),
-    getJobOutput: jest.fn(async () => ''),
+    getJobOutput: jest.fn(async () => ({
+      text: '',
+      totalChars: 0,
+      truncated: false,
+    })),
+    getFullJobOutput: jest.fn(async () => ''),
     ...overrides,
   } as jest.Mocked<VmLifecycleApi>;
 }

@@ -2,6 +2,7 @@ import { createApiRef } from '@backstage/core-plugin-api';
 import {
   ComputeInstance,
   CreateInstanceRequest,
+  JobOutput,
   LifecycleEvent,
   RunStrategy,
   VmTemplate,
@@ -40,7 +41,18 @@ export interface VmLifecycleApi {
   /** Starts deletion; the instance stays (phase Deleting) until its deprovision job is done. */
   deleteInstance(namespace: string, name: string): Promise<void>;
   listEvents(namespace: string, name: string): Promise<LifecycleEvent[]>;
-  getJobOutput(namespace: string, name: string, jobID: string): Promise<string>;
+  /** What the portal shows: the end of a long output, marked `truncated`. */
+  getJobOutput(
+    namespace: string,
+    name: string,
+    jobID: string,
+  ): Promise<JobOutput>;
+  /** The whole output, for the "download full output" link. */
+  getFullJobOutput(
+    namespace: string,
+    name: string,
+    jobID: string,
+  ): Promise<string>;
 }
 
 export const vmLifecycleApiRef = createApiRef<VmLifecycleApi>({

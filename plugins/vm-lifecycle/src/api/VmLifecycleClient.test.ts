@@ -50,13 +50,25 @@ describe('VmLifecycleClient', () => {
     });
   });
 
-  it('reads job output as text', async () => {
-    const { api, fetch } = client(
-      () => new Response('PLAY [x]', { status: 200 }),
+  it('reads job output as JSON, saying whether it was cut, and the whole output as text', async () => {
+    const output = { text: 'PLAY [x]', totalChars: 9000, truncated: true };
+    const { api, fetch } = client(url =>
+      url.endsWith('?full=true')
+        ? new Response('PLAY [x] and all the rest', { status: 200 })
+        : json(output),
     );
-    expect(await api.getJobOutput('ns', 'a', '12')).toBe('PLAY [x]');
+    expect(await api.getJobOutput('ns', 'a', '12')).toEqual(output);
     expect(fetch.mock.calls[0][0]).toBe(
       'http://backend/api/vm-lifecycle/instances/ns/a/jobs/12/stdout',
+    );
+    expect(fetch.mock.calls[0][1].headers).toEqual({
+      Accept: 'application/json',
+    });
+    expect(await api.getFullJobOutput('ns', 'a', '12')).toBe(
+      'PLAY [x] and all the rest',
+    );
+    expect(fetch.mock.calls[1][0]).toBe(
+      'http://backend/api/vm-lifecycle/instances/ns/a/jobs/12/stdout?full=true',
     );
   });
 

@@ -3,6 +3,7 @@ import { ResponseError } from '@backstage/errors';
 import {
   ComputeInstance,
   CreateInstanceRequest,
+  JobOutput,
   LifecycleEvent,
   RunStrategy,
   VmTemplate,
@@ -79,10 +80,24 @@ export class VmLifecycleClient implements VmLifecycleApi {
     namespace: string,
     name: string,
     jobID: string,
+  ): Promise<JobOutput> {
+    const response = await this.request(
+      'GET',
+      jobOutputPath(namespace, name, jobID),
+      undefined,
+      { Accept: 'application/json' },
+    );
+    return (await response.json()) as JobOutput;
+  }
+
+  async getFullJobOutput(
+    namespace: string,
+    name: string,
+    jobID: string,
   ): Promise<string> {
     const response = await this.request(
       'GET',
-      `${instancePath(namespace, name)}/jobs/${encodeURIComponent(jobID)}/stdout`,
+      `${jobOutputPath(namespace, name, jobID)}?full=true`,
     );
     return response.text();
   }
@@ -100,12 +115,14 @@ export class VmLifecycleClient implements VmLifecycleApi {
     method: string,
     path: string,
     body?: unknown,
+    extraHeaders: Record<string, string> = {},
   ): Promise<Response> {
     const baseUrl = await this.deps.discoveryApi.getBaseUrl('vm-lifecycle');
+    const headers: Record<string, string> = { ...extraHeaders };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     const response = await this.deps.fetchApi.fetch(`${baseUrl}${path}`, {
       method,
-      headers:
-        body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      headers: Object.keys(headers).length > 0 ? headers : undefined,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) {
@@ -113,6 +130,10 @@ export class VmLifecycleClient implements VmLifecycleApi {
     }
     return response;
   }
+}
+
+function jobOutputPath(namespace: string, name: string, jobID: string) {
+  return `${instancePath(namespace, name)}/jobs/${encodeURIComponent(jobID)}/stdout`;
 }
 
 function instancePath(namespace: string, name: string): string {

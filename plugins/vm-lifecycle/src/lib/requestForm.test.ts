@@ -1,6 +1,7 @@
 import { TEMPLATES } from '../__testUtils__/fixtures';
 import {
   buildCreateRequest,
+  editableFields,
   initialFormValues,
   validateRequest,
 } from './requestForm';
@@ -67,7 +68,19 @@ describe('request form', () => {
       'CPU cores must be an integer between 1 and 128',
     );
     expect(result.errors.fields.bootDiskGiB).toBe(
-      'Boot disk (GiB) must be an integer of at least 1',
+      'Boot disk (GiB) must be an integer between 1 and 65536',
+    );
+  });
+
+  it('lets nothing be changed on a template that declares no editable fields', () => {
+    const locked = { ...small, editableFields: undefined };
+    expect([...editableFields(locked)]).toEqual([]);
+    const result = validateRequest(
+      { ...initialFormValues(locked), name: 'web-1', cores: '8' },
+      locked,
+    );
+    expect(result.errors.fields.cores).toBe(
+      'CPU cores is fixed by template "small"',
     );
   });
 

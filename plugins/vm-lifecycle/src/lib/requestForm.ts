@@ -1,8 +1,8 @@
 import {
   createInstanceRequestSchema,
   CreateInstanceRequest,
-  DEFAULT_EDITABLE_FIELDS,
   describeZodIssues,
+  editableFieldsOf,
   FieldIssue,
   RunStrategy,
   safeApplyTemplateDefaults,
@@ -26,7 +26,7 @@ export interface RequestFormValues {
   userDataSecret: string;
   /** Sizes in GiB, comma separated: "20, 50". */
   additionalDisks: string;
-  /** JSON object text, for templates that take parameters without declaring them. */
+  /** JSON object text of the template's fixed parameters (shown, never editable). */
   templateParameters: string;
   /** Values of the parameters the template declares, by parameter name. */
   parameters: Record<string, string | boolean>;
@@ -77,10 +77,17 @@ export const FIELD_LABELS: Record<
   owner: 'Owner',
 };
 
+/**
+ * What the form lets the requester change. templateParameters only through the parameters a
+ * template declares: the backend refuses every other key, so a free JSON field would only ever
+ * produce errors.
+ */
 export function editableFields(
   template: VmTemplate,
 ): ReadonlySet<TemplateFieldPath> {
-  return new Set(template.editableFields ?? DEFAULT_EDITABLE_FIELDS);
+  const editable = new Set(editableFieldsOf(template));
+  if (!template.parameters?.length) editable.delete('templateParameters');
+  return editable;
 }
 
 /** The form as the template fills it: every field shows the template's default. */

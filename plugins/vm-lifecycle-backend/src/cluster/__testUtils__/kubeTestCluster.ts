@@ -18,3 +18,19 @@ export async function startKubeTestCluster(
   };
   return { server, kubeConfig };
 }
+
+/** The template the cluster-mode plugin tests request from. */
+export const SMALL_TEMPLATE = {
+  id: 'small',
+  title: 'Small',
+  defaults: {
+    image: {
+      sourceType: 'registry',
+      sourceRef: 'quay.io/containerdisks/fedora:latest',
+    },
+    cores: 1,
+    memoryGiB: 1,
+    bootDisk: { sizeGiB: 10 },
+    runStrategy: 'Always',
+  },
+};

@@ -69,11 +69,11 @@ describe('Instance page', () => {
     const api = mockVmApi({
       getInstance: jest.fn().mockResolvedValue(PROVISIONING),
       listEvents: jest.fn().mockResolvedValue(EVENTS_PROVISIONING),
-      getJobOutput: jest
-        .fn()
-        .mockResolvedValue(
-          'PLAY [create compute instance]\nTASK [create vm] ***',
-        ),
+      getJobOutput: jest.fn().mockResolvedValue({
+        text: 'PLAY [create compute instance]\nTASK [create vm] ***',
+        totalChars: 50,
+        truncated: false,
+      }),
     });
     await renderInstancePage(api);
 
@@ -149,6 +149,58 @@ describe('Instance page', () => {
     expect(within(row).getByText('no AAP job yet')).toBeInTheDocument();
     expect(screen.queryByText(/intent:/)).toBeNull();
     expect(api.getJobOutput).not.toHaveBeenCalled();
+  });
+
+  it('shows the end of a long output and downloads all of it on request', async () => {
+    const whole = `${'x'.repeat(5000)}\nPLAY RECAP ok=5`;
+    const api = mockVmApi({
+      getInstance: jest.fn().mockResolvedValue(
+        makeInstance('web-1', {
+          phase: 'Running',
+          jobs: [job({ jobID: '12', state: 'Succeeded' })],
+        }),
+      ),
+      getJobOutput: jest.fn().mockResolvedValue({
+        text: '[5000 earlier characters not shown]\nPLAY RECAP ok=5',
+        totalChars: whole.length,
+        truncated: true,
+      }),
+      getFullJobOutput: jest.fn().mockResolvedValue(whole),
+    });
+    const created: Blob[] = [];
+    const createObjectURL = jest.fn((blob: Blob) => {
+      created.push(blob);
+      return 'blob:job-12';
+    });
+    const revokeObjectURL = jest.fn();
+    Object.assign(URL, { createObjectURL, revokeObjectURL });
+    const clicks: string[] = [];
+    const click = jest
+      .spyOn(HTMLAnchorElement.prototype, 'click')
+      .mockImplementation(function record(this: HTMLAnchorElement) {
+        clicks.push(`${this.download} ${this.href}`);
+      });
+    await renderInstancePage(api);
+
+    const log = await screen.findByRole('log', {
+      name: 'Output of provision job 12',
+    });
+    await waitFor(() => expect(log).toHaveTextContent('PLAY RECAP ok=5'));
+    expect(
+      screen.getByText(
+        /Only the end of the output is shown \(5,016 characters/,
+      ),
+    ).toBeInTheDocument();
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Download full output' }),
+    );
+    await waitFor(() =>
+      expect(clicks).toEqual(['default-web-1-job-12.txt blob:job-12']),
+    );
+    expect(api.getFullJobOutput).toHaveBeenCalledWith('default', 'web-1', '12');
+    expect(await created[0].text()).toBe(whole);
+    expect(revokeObjectURL).toHaveBeenCalledWith('blob:job-12');
+    click.mockRestore();
   });
 
   it('explains that deleting now cancels the running provision job, and deletes on confirm', async () => {

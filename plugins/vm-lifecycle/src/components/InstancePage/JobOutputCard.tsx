@@ -5,6 +5,7 @@ import { makeStyles, Typography } from '@material-ui/core';
 import useInterval from 'react-use/esm/useInterval';
 import {
   isTerminalJobState,
+  JobOutput,
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
@@ -13,6 +14,9 @@ import { errorMessage, isNotFound } from '../../lib/errors';
 import { jobLabel } from '../../lib/jobs';
 import { JobStateStatus } from '../status/StatusLabel';
 import { CARD_TITLE_PROPS } from '../status/cardTitle';
+import { DownloadOutputLink } from './DownloadOutputLink';
+
+const NO_OUTPUT: JobOutput = { text: '', totalChars: 0, truncated: false };
 
 /** Job output changes without any status change, so a running job's output is polled. */
 const RUNNING_OUTPUT_POLL_MS = 2000;
@@ -46,7 +50,8 @@ export const JobOutputCard = ({ namespace, name, job }: JobOutputCardProps) => {
   const running = job !== undefined && !isTerminalJobState(job.state);
   const output = useLiveData(
     `${namespace}/${name}/${job?.jobID}`,
-    async () => (job ? api.getJobOutput(namespace, name, job.jobID) : ''),
+    async () =>
+      job ? api.getJobOutput(namespace, name, job.jobID) : NO_OUTPUT,
     { isRelevant: s => s.namespace === namespace && s.name === name },
   );
   useInterval(output.refresh, running ? RUNNING_OUTPUT_POLL_MS : null);
@@ -82,7 +87,7 @@ export const JobOutputCard = ({ namespace, name, job }: JobOutputCardProps) => {
         </Typography>
       );
     }
-    const text = output.value ?? '';
+    const text = output.value?.text ?? '';
     let shown = text;
     if (!text.trim()) {
       shown = running
@@ -105,6 +110,18 @@ export const JobOutputCard = ({ namespace, name, job }: JobOutputCardProps) => {
     );
   };
 
+  const renderDownload = () => {
+    if (!job || !output.value?.truncated) return null;
+    return (
+      <DownloadOutputLink
+        namespace={namespace}
+        name={name}
+        jobID={job.jobID}
+        totalChars={output.value.totalChars}
+      />
+    );
+  };
+
   return (
     <InfoCard
       titleTypographyProps={CARD_TITLE_PROPS}
@@ -117,6 +134,7 @@ export const JobOutputCard = ({ namespace, name, job }: JobOutputCardProps) => {
       action={job ? <JobStateStatus state={job.state} /> : undefined}
     >
       {renderBody()}
+      {renderDownload()}
     </InfoCard>
   );
 };

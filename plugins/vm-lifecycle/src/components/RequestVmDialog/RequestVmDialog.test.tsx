@@ -103,13 +103,13 @@ describe('RequestVmDialog', () => {
       'Memory',
       'Memory (GiB)',
       '0',
-      'Memory (GiB) must be an integer of at least 1',
+      'Memory (GiB) must be an integer between 1 and 4096',
     ],
     [
       'Boot disk',
       'Boot disk (GiB)',
       '0',
-      'Boot disk (GiB) must be an integer of at least 1',
+      'Boot disk (GiB) must be an integer between 1 and 65536',
     ],
     ['Image', 'Image', '', 'Image must be a non-empty string'],
   ])(
@@ -139,7 +139,10 @@ describe('RequestVmDialog', () => {
     );
     await setField('Namespace', 'Team_A');
     await setField('Additional disks (GiB)', '10, 0');
-    await setField('Template parameters (JSON)', '42');
+    // A template without declared parameters offers no free-form parameters field.
+    expect(
+      screen.queryByLabelText('Template parameters (JSON)'),
+    ).not.toBeInTheDocument();
     await user().click(screen.getByRole('button', { name: 'Request' }));
 
     expect(
@@ -147,12 +150,7 @@ describe('RequestVmDialog', () => {
     ).toBeVisible();
     expect(
       screen.getByText(
-        'Additional disks (GiB) must be an integer of at least 1',
-      ),
-    ).toBeVisible();
-    expect(
-      screen.getByText(
-        'Template parameters (JSON) must be a string holding a JSON object',
+        'Additional disks (GiB) must be an integer between 1 and 65536',
       ),
     ).toBeVisible();
     expect(api.createInstance).not.toHaveBeenCalled();

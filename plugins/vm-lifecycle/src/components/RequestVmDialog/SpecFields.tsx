@@ -12,6 +12,7 @@ import {
 } from '@material-ui/core';
 import ExpandMoreIcon from '@material-ui/icons/ExpandMore';
 import {
+  SPEC_LIMITS,
   TemplateFieldPath,
   VmTemplate,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
@@ -69,6 +70,7 @@ export const SpecFields = ({
       multiline?: boolean;
       placeholder?: string;
       min?: number;
+      max?: number;
     } = {},
   ) => {
     const locked = path !== undefined && !editable.has(path);
@@ -85,7 +87,11 @@ export const SpecFields = ({
         multiline={extra.multiline}
         minRows={extra.multiline ? 2 : undefined}
         placeholder={extra.placeholder}
-        inputProps={extra.min !== undefined ? { min: extra.min } : undefined}
+        inputProps={
+          extra.min !== undefined
+            ? { min: extra.min, max: extra.max }
+            : undefined
+        }
         disabled={disabled || locked}
         error={Boolean(error)}
         helperText={error ?? (locked ? 'Set by the template' : extra.helper)}
@@ -109,14 +115,25 @@ export const SpecFields = ({
           {field('cores', 'cores', {
             type: 'number',
             min: 1,
-            helper: '1 to 128',
+            max: SPEC_LIMITS.cores,
+            helper: `1 to ${SPEC_LIMITS.cores}`,
           })}
         </Grid>
         <Grid item xs={12} sm={4}>
-          {field('memoryGiB', 'memoryGiB', { type: 'number', min: 1 })}
+          {field('memoryGiB', 'memoryGiB', {
+            type: 'number',
+            min: 1,
+            max: SPEC_LIMITS.memoryGiB,
+            helper: `1 to ${SPEC_LIMITS.memoryGiB}`,
+          })}
         </Grid>
         <Grid item xs={12} sm={4}>
-          {field('bootDiskGiB', 'bootDisk.sizeGiB', { type: 'number', min: 1 })}
+          {field('bootDiskGiB', 'bootDisk.sizeGiB', {
+            type: 'number',
+            min: 1,
+            max: SPEC_LIMITS.diskSizeGiB,
+            helper: `1 to ${SPEC_LIMITS.diskSizeGiB}`,
+          })}
         </Grid>
       </Grid>
       {field('imageSourceRef', 'image.sourceRef', {
