@@ -186,7 +186,7 @@ describe('fault injection over HTTP', () => {
     expect(failed).toBeGreaterThan(6);
     expect(failed).toBeLessThan(30);
     expect(await outcomes()).toEqual(first);
-  });
+  }, 60_000);
 });
 
 describe('FaultState', () => {
