@@ -101,9 +101,12 @@ describe.each(['/api/v2', '/api/controller/v2/'])(
           expect(err.message).toMatch(
             /AAP token is missing, invalid or expired/,
           );
-          expect(err.message).toContain(new URL(origin).host);
+          // Portal users read the message (status conditions); only the log gets the host.
+          expect(err.message).not.toContain(new URL(origin).host);
+          expect(err.detail).toContain(new URL(origin).host);
           expect(err.message).not.toContain(token || TOKEN);
           expect(err.message).not.toContain(TOKEN);
+          expect(err.detail).not.toContain(TOKEN);
           expect(JSON.stringify(err)).not.toContain(token || TOKEN);
           expect(client.stats()).toMatchObject({ lookups: 1, retries: 0 });
         },

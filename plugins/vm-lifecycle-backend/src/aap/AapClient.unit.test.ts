@@ -6,6 +6,7 @@ import { AapClient } from './AapClient';
 import {
   AapError,
   AuthenticationError,
+  errorLogText,
   ConfigurationError,
   LaunchOutcomeUnknownError,
   RateLimitedError,
@@ -122,8 +123,10 @@ describe('AapClient (fake fetch)', () => {
       .catch(e => e);
     expect(err).toBeInstanceOf(AuthenticationError);
     expect(err.message).toMatch(/lacks permission/);
-    expect(err.message).toMatch(/aap\.example\.com/);
+    expect(err.message).not.toMatch(/aap\.example\.com/);
+    expect(err.detail).toMatch(/aap\.example\.com/);
     expect(err.message).not.toContain(TOKEN);
+    expect(err.detail).not.toContain(TOKEN);
     expect(warnings.length).toBeGreaterThan(0);
     expect(warnings.join('\n')).not.toContain(TOKEN);
   });
@@ -191,7 +194,7 @@ describe('AapClient (fake fetch)', () => {
     );
   });
 
-  it('surfaces field errors of a 400 with what AAP said', async () => {
+  it('keeps what AAP said about a 400 for the log, out of the message users see', async () => {
     const { fetchImpl } = fakeFetch(
       json(400, { extra_vars: ['Must be valid JSON'] }),
     );
@@ -200,7 +203,9 @@ describe('AapClient (fake fetch)', () => {
       .catch(e => e);
     expect(err.constructor).toBe(AapError);
     expect(err.status).toBe(400);
-    expect(err.message).toContain('extra_vars: Must be valid JSON');
+    expect(err.message).not.toContain('Must be valid JSON');
+    expect(err.detail).toContain('extra_vars: Must be valid JSON');
+    expect(errorLogText(err)).toContain('extra_vars: Must be valid JSON');
   });
 
   it('does not follow a pagination link to another host with the token', async () => {

@@ -119,8 +119,8 @@ export class AapHttp {
     const url = new URL(next, this.base);
     if (url.origin !== this.base.origin) {
       throw new AapError(
-        `AAP returned a pagination link to another host (${url.host}); not following it`,
-      );
+        'AAP returned a pagination link to another host; not following it',
+      ).withDetail(`link to ${url.host}`);
     }
     return url;
   }
@@ -132,11 +132,9 @@ export class AapHttp {
     } catch {
       // Typically an HTML page from a gateway or SSO proxy in front of AAP: a wrong baseUrl.
       throw new AapError(
-        this.redact(
-          `AAP answered ${spec.what} (${spec.url.origin}${spec.url.pathname}) with HTTP ${answer.status} but not JSON; check that baseUrl points at the controller API (/api/v2 or /api/controller/v2)`,
-        ),
+        `AAP answered ${spec.what} with HTTP ${answer.status} but not JSON; check that baseUrl points at the controller API (/api/v2 or /api/controller/v2)`,
         answer.status,
-      );
+      ).withDetail(`${spec.url.origin}${spec.url.pathname}`);
     }
   }
 
@@ -155,11 +153,9 @@ export class AapHttp {
       }
       if (attempt >= this.maxRetries) {
         throw new TransientAapError(
-          this.redact(
-            `AAP ${spec.what} failed after ${attempt + 1} attempts: ${reason}`,
-          ),
+          `AAP ${spec.what} failed after ${attempt + 1} attempts: ${reason}`,
           status,
-        );
+        ).withDetail(this.where(spec));
       }
       const delay = this.backoff(attempt);
       this.logger?.warn(
@@ -197,16 +193,15 @@ export class AapHttp {
 
   /** Returns a description when the failure may be retried; throws when it must not be. */
   private checkFetchFailure(spec: RequestSpec, failure: FetchFailure): string {
-    const where = `${spec.url.protocol}//${spec.url.host}`;
     if (failure.kind === 'tls') {
       throw new ConfigurationError(
-        `TLS verification of AAP at ${where} failed (${failure.detail}); set vmLifecycle.provider.aap.caFile to the CA that signed its certificate`,
-      );
+        `TLS verification of AAP failed (${failure.detail}); set vmLifecycle.provider.aap.caFile to the CA that signed its certificate`,
+      ).withDetail(this.where(spec));
     }
     const reason =
       failure.kind === 'timeout'
         ? failure.detail
-        : `connection to ${where} failed (${failure.detail})`;
+        : `connection to AAP failed (${failure.detail})`;
     if (spec.retry !== 'idempotent' && failure.kind !== 'notSent') {
       throw this.outcomeUnknown(spec, reason);
     }
@@ -228,8 +223,7 @@ export class AapHttp {
         method: spec.method,
         url: spec.url,
       });
-      err.message = this.redact(err.message);
-      throw err;
+      throw err.withDetail(err.detail && this.redact(err.detail));
     }
     return `HTTP ${answer.status}`;
   }
@@ -241,19 +235,20 @@ export class AapHttp {
   ): OutcomeUnknownError {
     if (spec.retry === 'cancel') {
       return new CancelOutcomeUnknownError(
-        this.redact(
-          `AAP ${spec.what} got no usable answer (${reason}); AAP may or may not have taken the cancel`,
-        ),
+        `AAP ${spec.what} got no usable answer (${reason}); AAP may or may not have taken the cancel`,
         status,
-      );
+      ).withDetail(this.where(spec));
     }
     return new LaunchOutcomeUnknownError(
-      this.redact(
-        `AAP ${spec.what} got no usable answer (${reason}); AAP may or may not have started a job, so the launch was not repeated`,
-      ),
+      `AAP ${spec.what} got no usable answer (${reason}); AAP may or may not have started a job, so the launch was not repeated`,
       spec.templateId,
       status,
-    );
+    ).withDetail(this.where(spec));
+  }
+
+  /** Where a request went, for the log only (see AapError.detail). */
+  private where(spec: RequestSpec): string {
+    return this.redact(`${spec.method} ${spec.url.origin}${spec.url.pathname}`);
   }
 
   private backoff(attempt: number): number {

@@ -3,6 +3,13 @@
  * The reconciler branches on these classes, never on message text.
  */
 export class AapError extends Error {
+  /**
+   * What only the log may show: the URL asked, the body AAP or a gateway answered. The message
+   * itself ends up in status conditions and events that portal users read, so it names no host and
+   * quotes no upstream body (issue 13.8).
+   */
+  detail?: string;
+
   constructor(
     message: string,
     readonly status?: number,
@@ -10,6 +17,18 @@ export class AapError extends Error {
     super(message);
     this.name = 'AapError';
   }
+
+  /** Sets the log-only detail; returns the error for `throw e.withDetail(...)`. */
+  withDetail(detail: string | undefined): this {
+    if (detail) this.detail = detail;
+    return this;
+  }
+}
+
+/** An error as the log shows it: the message and, for AAP errors, the detail users do not see. */
+export function errorLogText(e: unknown): string {
+  if (e instanceof AapError && e.detail) return `${e.message} [${e.detail}]`;
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** 401/403: the token is missing, wrong or lacks permission. Retrying will not help until config changes. */

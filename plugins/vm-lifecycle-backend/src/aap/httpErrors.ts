@@ -55,41 +55,41 @@ export interface FailedRequest {
  */
 export function errorForStatus(req: FailedRequest): AapError {
   const { status, url } = req;
-  const detail = extractDetail(req.body);
-  const said = detail ? ` AAP said: ${detail}` : '';
-  const where = `${req.method} ${url.origin}${url.pathname}`;
+  const said = extractDetail(req.body);
+  const detail = `${req.method} ${url.origin}${url.pathname} answered ${status}${said ? `; AAP said: ${said}` : ''}`;
+  return messageForStatus(req, status).withDetail(detail);
+}
+
+function messageForStatus(req: FailedRequest, status: number): AapError {
   switch (status) {
     case 401:
       return new AuthenticationError(
-        `AAP at ${url.host} rejected the credentials for ${req.what} (HTTP 401): the AAP token is missing, invalid or expired; check vmLifecycle.provider.aap.token.${said}`,
+        `AAP rejected the credentials for ${req.what} (HTTP 401): the AAP token is missing, invalid or expired; check vmLifecycle.provider.aap.token`,
         status,
       );
     case 403:
       return new AuthenticationError(
-        `AAP at ${url.host} refused ${req.what} (HTTP 403): the AAP token lacks permission (it needs execute on the job templates and read on their jobs).${said}`,
+        `AAP refused ${req.what} (HTTP 403): the AAP token lacks permission (it needs execute on the job templates and read on their jobs)`,
         status,
       );
     case 404:
       return new AapNotFoundError(
-        `AAP has no such resource for ${req.what} (${where} answered 404).${said}`,
+        `AAP has no such resource for ${req.what} (HTTP 404)`,
       );
     case 405:
       return new MethodNotAllowedError(
-        `AAP does not allow ${req.what} now (${where} answered 405).${said}`,
+        `AAP does not allow ${req.what} now (HTTP 405)`,
       );
     case 429:
     case 503: {
       const retryAfterMs = parseRetryAfterMs(req.headers.get('retry-after'));
       return new RateLimitedError(
-        `AAP at ${url.host} asked us to back off for ${req.what} (HTTP ${status}); retry after ${Math.ceil(retryAfterMs / 1000)} s.${said}`,
+        `AAP asked us to back off for ${req.what} (HTTP ${status}); retry after ${Math.ceil(retryAfterMs / 1000)} s`,
         status,
         retryAfterMs,
       );
     }
     default:
-      return new AapError(
-        `AAP rejected ${req.what} (${where} answered ${status})${detail ? `: ${detail}` : ''}`,
-        status,
-      );
+      return new AapError(`AAP rejected ${req.what} (HTTP ${status})`, status);
   }
 }

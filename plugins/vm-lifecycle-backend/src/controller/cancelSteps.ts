@@ -3,7 +3,11 @@ import {
   latestJob,
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import { CancelOutcomeUnknownError, RateLimitedError } from '../aap/errors';
+import {
+  CancelOutcomeUnknownError,
+  errorLogText,
+  RateLimitedError,
+} from '../aap/errors';
 import { CancelResult, JobStatus } from '../providers/types';
 import {
   decideAfterCancel,
@@ -113,7 +117,9 @@ async function cancelFailed(
   const message = lost
     ? `The answer to the cancel of provision job ${job.jobID} was lost (${errorMessage(e)}); reading its live state before asking again`
     : `Could not cancel provision job ${job.jobID}: ${errorMessage(e)}; reading its live state before trying again`;
-  ctx.o.logger.warn(`ComputeInstance ${keyOf(instance)}: ${message}`);
+  ctx.o.logger.warn(
+    `ComputeInstance ${keyOf(instance)}: ${message} [${errorLogText(e)}]`,
+  );
   await ctx.event(
     instance,
     'Warning',

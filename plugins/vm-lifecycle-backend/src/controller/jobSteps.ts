@@ -4,7 +4,8 @@ import {
   isTerminalJobState,
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import { RateLimitedError } from '../aap/errors';
+import { errorLogText, RateLimitedError } from '../aap/errors';
+import { keyOf } from './statusWriter';
 import { JobStatus } from '../providers/types';
 import { errorMessage, ReconcileContext } from './reconcileContext';
 import { desiredConfigVersion, pendingRestart } from './status';
@@ -99,6 +100,9 @@ export async function statusReadFailed(
   const message = `Could not read the status of AAP job ${job.jobID}: ${errorMessage(e)}`;
   await ctx.updateJob(instance, job, { message });
   if (job.message !== message) {
+    ctx.o.logger.warn(
+      `ComputeInstance ${keyOf(instance)}: ${message} [${errorLogText(e)}]`,
+    );
     await ctx.event(
       instance,
       'Warning',

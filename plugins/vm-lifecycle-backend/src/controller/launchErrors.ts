@@ -4,6 +4,7 @@ import {
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import {
   AapNotFoundError,
+  errorLogText,
   AuthenticationError,
   ConfigurationError,
   RateLimitedError,
@@ -20,6 +21,8 @@ import { ReconcileResult } from './workQueue';
 export interface LaunchError extends StatusFailure {
   requeueAfterMs: number;
   fatal: boolean;
+  /** The error as the log shows it, with what users are not shown (AapError.detail). */
+  log: string;
 }
 
 /** A definite refusal of a launch (AAP created no job), as the condition and requeue it leads to. */
@@ -29,8 +32,10 @@ export function classifyLaunchError(
   e: unknown,
 ): LaunchError {
   const what = `Could not launch the ${type} job`;
+  const log = `${what}: ${errorLogText(e)}`;
   if (e instanceof RateLimitedError) {
     return {
+      log,
       reason: 'LaunchRateLimited',
       message: `${what}: AAP is rate limiting (HTTP ${e.status}); retrying in ${Math.ceil(e.retryAfterMs / 1000)} s`,
       requeueAfterMs: e.retryAfterMs,
@@ -39,6 +44,7 @@ export function classifyLaunchError(
   }
   const configRetry = ctx.o.configErrorRetryMs ?? 60_000;
   const configError = (reason: string): LaunchError => ({
+    log,
     reason,
     message: `${what}: ${errorMessage(e)}`,
     requeueAfterMs: configRetry,
@@ -52,6 +58,7 @@ export function classifyLaunchError(
   if (e instanceof AapNotFoundError) {
     // The template id was stale (deleted and recreated): the provider dropped its cache entry.
     return {
+      log,
       reason: 'TemplateLookupStale',
       message: `${what}: ${e.message}; looking the template up again`,
       requeueAfterMs: Math.min(1000, ctx.o.pollIntervalMs),
@@ -59,6 +66,7 @@ export function classifyLaunchError(
     };
   }
   return {
+    log,
     reason: 'LaunchFailed',
     message: `${what}: ${errorMessage(e)}`,
     requeueAfterMs: ctx.o.pollIntervalMs * 2,
@@ -72,7 +80,7 @@ export async function reportLaunchFailure(
   instance: ComputeInstance,
   failure: LaunchError,
 ): Promise<ReconcileResult> {
-  ctx.o.logger.warn(`ComputeInstance ${keyOf(instance)}: ${failure.message}`);
+  ctx.o.logger.warn(`ComputeInstance ${keyOf(instance)}: ${failure.log}`);
   const shown = instance.status.conditions?.find(
     c => c.type === 'ConfigurationApplied',
   )?.message;

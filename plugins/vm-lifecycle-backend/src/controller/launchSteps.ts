@@ -9,7 +9,11 @@ import {
   ProvisioningJob,
   sameLaunch,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import { LaunchOutcomeUnknownError, RateLimitedError } from '../aap/errors';
+import {
+  errorLogText,
+  LaunchOutcomeUnknownError,
+  RateLimitedError,
+} from '../aap/errors';
 import { LaunchedJob, LaunchLookup, LaunchRequest } from '../providers/types';
 import { decideLaunchResolution } from './decide';
 import { removeFinalizer } from './finalizers';
@@ -114,6 +118,9 @@ export async function resolveLaunch(
     const e = outcome.error;
     const message = `Could not look for the ${intent.type} job of launch id ${launchID} in AAP: ${errorMessage(e)}; the intent stays, nothing is launched until AAP answers`;
     if (intent.message !== message) {
+      ctx.o.logger.warn(
+        `ComputeInstance ${keyOf(instance)}: ${message} [${errorLogText(e)}]`,
+      );
       await ctx.updateJob(instance, intent, { message });
       await ctx.event(instance, 'Warning', 'LaunchLookupFailed', message);
     }
@@ -299,7 +306,9 @@ async function launchOutcomeUnknown(
   const launchID = launchIdOf(intent)!;
   ctx.memory.rememberUnknown(instance.metadata.uid, launchID, ctx.now());
   const message = `The answer to the ${intent.type} launch was lost (${e.message}); looking for the job by launch id ${launchID} before launching anything again`;
-  ctx.o.logger.warn(`ComputeInstance ${keyOf(instance)}: ${message}`);
+  ctx.o.logger.warn(
+    `ComputeInstance ${keyOf(instance)}: ${message} [${errorLogText(e)}]`,
+  );
   const written = await ctx.updateJob(instance, intent, {
     state: 'Unknown',
     message,

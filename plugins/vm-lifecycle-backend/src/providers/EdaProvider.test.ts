@@ -89,7 +89,8 @@ describe('EdaProvider', () => {
       jobID: 'eda-webhook-5',
       state: 'Unknown',
     });
-    expect(launched.message).toContain('aap.example.com');
+    expect(launched.message).toContain('EDA event stream');
+    expect(launched.message).not.toContain('aap.example.com');
     expect(launched.message).not.toContain('11111111');
   });
 

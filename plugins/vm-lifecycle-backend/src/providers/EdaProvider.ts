@@ -149,7 +149,7 @@ export class EdaProvider implements ProvisioningProvider {
       jobID: nextEdaJobId(instance.status.provisioningJobs),
       // EDA's 200 only says the event was queued for the rulebook; whether a job runs is unknown.
       state: 'Unknown',
-      message: `Sent the ${type} event for ${namespace}/${name}${version ? ` (config version ${version})` : ''} to the EDA event stream at ${new URL(this.urls[type]).host}; waiting for ${signal}`,
+      message: `Sent the ${type} event for ${namespace}/${name}${version ? ` (config version ${version})` : ''} to the EDA event stream; waiting for ${signal}`,
     };
   }
 }

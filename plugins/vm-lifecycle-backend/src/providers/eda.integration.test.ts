@@ -95,7 +95,9 @@ describe.each(availableDatabases())(
         },
       );
       expect(tokenCondition.message).toContain('HTTP 403');
-      expect(tokenCondition.message).toContain('Token mismatch');
+      expect(tokenCondition.message).toContain('vmLifecycle.provider.eda.auth.token');
+      expect(tokenCondition.message).not.toContain('Token mismatch');
+      expect(tokenCondition.message).not.toContain(env.url);
       expect(tokenCondition.message).not.toContain('not-the-token');
       expect((await env.store.get('default', 'bad-token'))!.status.phase).toBe(
         'Failed',
@@ -117,7 +119,8 @@ describe.each(availableDatabases())(
           return c?.reason === 'AapAuthenticationFailed' ? c : undefined;
         },
       );
-      expect(hmacCondition.message).toContain('Signature mismatch');
+      expect(hmacCondition.message).toContain('HMAC signature');
+      expect(hmacCondition.message).not.toContain('Signature mismatch');
       await badHmac.stop();
       expect(env.sim.jobs()).toEqual([]);
       expect(env.sim.requestCounts().eda_post).toBeGreaterThanOrEqual(2);

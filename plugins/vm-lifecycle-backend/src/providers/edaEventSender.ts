@@ -111,12 +111,19 @@ export class EdaEventSender {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      return this.networkFailure(target, err);
+      const failed = this.networkFailure(target, err);
+      failed.error.withDetail(`POST ${target.url.origin}${target.url.pathname}`);
+      return failed;
     }
-    // The body only adds EDA's words to an error message; an unreadable one changes no outcome.
+    // The body only adds EDA's words to the log; an unreadable one changes no outcome.
     const text = await res.text().catch(() => '');
     if (res.status >= 200 && res.status < 300) return 'accepted';
-    return this.rejected(target, res, text);
+    const refused = this.rejected(target, res, text);
+    const said = extractDetail(text);
+    refused.error.withDetail(
+      `POST ${target.url.origin}${target.url.pathname} answered ${res.status}${said ? `; EDA said: ${said}` : ''}`,
+    );
+    return refused;
   }
 
   private networkFailure(
@@ -124,7 +131,7 @@ export class EdaEventSender {
     err: unknown,
   ): { error: AapError; retry: boolean } {
     const failure = classifyFetchFailure(err, this.timeoutMs);
-    const what = `${this.label(target)} at ${target.url.origin}`;
+    const what = this.label(target);
     switch (failure.kind) {
       case 'notSent':
         return {
@@ -136,7 +143,7 @@ export class EdaEventSender {
       case 'tls':
         return {
           error: new ConfigurationError(
-            `TLS verification of the EDA event stream at ${target.url.host} failed (${failure.detail}); check the CA configured for ${this.configKey}`,
+            `TLS verification of the EDA event stream failed (${failure.detail}); check the CA configured for ${this.configKey}`,
           ),
           retry: false,
         };
@@ -157,9 +164,8 @@ export class EdaEventSender {
   ): { error: AapError; retry: boolean } {
     const status = res.status;
     const detail = extractDetail(text);
-    const said = detail ? ` EDA said: ${detail}` : '';
     const what = this.label(target);
-    const where = `the EDA event stream ${target.url.origin}${target.url.pathname}`;
+    const where = 'the EDA event stream';
     const header = credentialHeader(this.options.auth);
     const authKey = `${this.configKey}.auth`;
     if (
@@ -173,7 +179,7 @@ export class EdaEventSender {
           : `the HMAC signature in ${header} was not accepted; check ${authKey}.secret, encoding and prefix against the stream's credential`;
       return {
         error: new AuthenticationError(
-          `${where} rejected ${what} (HTTP ${status}): ${problem}.${said}`,
+          `${where} rejected ${what} (HTTP ${status}): ${problem}`,
           status,
         ),
         retry: false,
@@ -183,7 +189,7 @@ export class EdaEventSender {
       const retryAfterMs = parseRetryAfterMs(res.headers.get('retry-after'));
       return {
         error: new RateLimitedError(
-          `${where} asked to back off for ${what} (HTTP ${status}).${said}`,
+          `${where} asked to back off for ${what} (HTTP ${status})`,
           status,
           retryAfterMs,
         ),
@@ -195,7 +201,7 @@ export class EdaEventSender {
       // because the repeat carries the same event id.
       return {
         error: new LaunchOutcomeUnknownError(
-          `${where} answered ${what} with HTTP ${status}; EDA may or may not have taken the event, so it will be sent again with the same event id.${said}`,
+          `${where} answered ${what} with HTTP ${status}; EDA may or may not have taken the event, so it will be sent again with the same event id`,
           undefined,
           status,
         ),
@@ -205,7 +211,7 @@ export class EdaEventSender {
     if (status >= 500 && status !== 501) {
       return {
         error: new TransientAapError(
-          `${where} failed to take ${what} (HTTP ${status}).${said}`,
+          `${where} failed to take ${what} (HTTP ${status})`,
           status,
         ),
         retry: true,
@@ -217,7 +223,7 @@ export class EdaEventSender {
         : '';
     return {
       error: new ConfigurationError(
-        `${where} refused ${what} (HTTP ${status})${hint}.${said}`,
+        `${where} refused ${what} (HTTP ${status})${hint}`,
       ),
       retry: false,
     };

@@ -104,6 +104,7 @@ export function createEdaHarness(
     onChange: () => {},
     now,
   });
+  const logger = mockServices.logger.mock();
   const reconciler = new Reconciler({
     store,
     provider,
@@ -114,7 +115,7 @@ export function createEdaHarness(
         ...event,
         timestamp: new Date(nowMs).toISOString(),
       }),
-    logger: mockServices.logger.mock(),
+    logger,
     pollIntervalMs: POLL_MS,
     maxJobHistory: options.maxJobHistory ?? 10,
     configErrorRetryMs: 60_000,
@@ -127,6 +128,7 @@ export function createEdaHarness(
     uid: instance.metadata.uid,
   });
   const h = {
+    logger,
     store,
     events,
     names,
