@@ -8,7 +8,8 @@ jest.setTimeout(60_000);
 
 /** A gateway's answer that quotes an internal host, as real ones do. */
 const UPSTREAM_BODY = JSON.stringify({
-  detail: 'backend aap-controller-0.internal.corp:8052 refused: quota table locked',
+  detail:
+    'backend aap-controller-0.internal.corp:8052 refused: quota table locked',
 });
 
 /*

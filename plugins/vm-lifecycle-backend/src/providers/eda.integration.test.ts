@@ -95,7 +95,9 @@ describe.each(availableDatabases())(
         },
       );
       expect(tokenCondition.message).toContain('HTTP 403');
-      expect(tokenCondition.message).toContain('vmLifecycle.provider.eda.auth.token');
+      expect(tokenCondition.message).toContain(
+        'vmLifecycle.provider.eda.auth.token',
+      );
       expect(tokenCondition.message).not.toContain('Token mismatch');
       expect(tokenCondition.message).not.toContain(env.url);
       expect(tokenCondition.message).not.toContain('not-the-token');

@@ -112,7 +112,9 @@ export class EdaEventSender {
       });
     } catch (err) {
       const failed = this.networkFailure(target, err);
-      failed.error.withDetail(`POST ${target.url.origin}${target.url.pathname}`);
+      failed.error.withDetail(
+        `POST ${target.url.origin}${target.url.pathname}`,
+      );
       return failed;
     }
     // The body only adds EDA's words to the log; an unreadable one changes no outcome.
