@@ -186,6 +186,12 @@ export interface Config {
        * finds no job. Must exceed provider.aap.timeout. Default the larger of 60 s and twice that timeout.
        */
       unknownOutcomeSettle?: HumanDuration;
+      /**
+       * A deletion that waits this long on a job, on AAP or on an unknown launch outcome gets the
+       * DeletionBlocked condition (and event) that admins act on with "retry now" or "release". A
+       * failed deprovision that blocks deletion gets it at once. Default 15 minutes.
+       */
+      deletionStuckAfter?: HumanDuration;
     };
   };
   /** The bundled AAP simulator (sandbox only; never used when a real AAP URL is configured). */

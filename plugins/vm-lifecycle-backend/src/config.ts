@@ -29,6 +29,7 @@ export interface VmLifecycleConfig {
     maxJobHistory: number;
     jobPolling: JobPollingMode;
     unknownOutcomeSettleMs: number;
+    deletionStuckAfterMs: number;
   };
   /** Per-user writes per window (0: no limit). */
   writeRateLimit: { limit: number; windowMs: number };
@@ -168,6 +169,11 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
         'batch',
       ),
       unknownOutcomeSettleMs: settleMs,
+      deletionStuckAfterMs: durationMs(
+        controller,
+        'deletionStuckAfter',
+        15 * 60_000,
+      ),
     },
   };
 }

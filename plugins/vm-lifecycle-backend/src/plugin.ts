@@ -112,6 +112,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
             resyncIntervalMs: settings.controller.resyncIntervalMs,
             maxJobHistory: settings.controller.maxJobHistory,
             unknownOutcomeSettleMs: settings.controller.unknownOutcomeSettleMs,
+            deletionStuckAfterMs: settings.controller.deletionStuckAfterMs,
             jobPolling: settings.controller.jobPolling,
             leaderElector: backing.leaderElector,
           });

@@ -16,11 +16,18 @@ export interface ApiGroupNames {
   reconciledConfigVersionAnnotation: string;
   requestedByAnnotation: string;
   ownerAnnotation: string;
+  /**
+   * Written only by the deletion "retry now" route (RFC 3339): the controller skips the backoff of a
+   * failed deprovision and reads a stuck job's live state again. Reserved like every group annotation.
+   */
+  deletionRetryAnnotation: string;
   /** Label carried by the VM objects (KubeVirt) that belong to an instance. */
   instanceLabel: string;
 }
 
-export function apiGroupNames(group: string = DEFAULT_API_GROUP): ApiGroupNames {
+export function apiGroupNames(
+  group: string = DEFAULT_API_GROUP,
+): ApiGroupNames {
   return {
     group,
     apiVersion: `${group}/${API_VERSION_NAME}`,
@@ -29,6 +36,7 @@ export function apiGroupNames(group: string = DEFAULT_API_GROUP): ApiGroupNames 
     reconciledConfigVersionAnnotation: `${group}/reconciled-config-version`,
     requestedByAnnotation: `${group}/requested-by`,
     ownerAnnotation: `${group}/owner`,
+    deletionRetryAnnotation: `${group}/deletion-retry-requested-at`,
     instanceLabel: `${group}/computeinstance`,
   };
 }

@@ -31,6 +31,26 @@ export const vmInstanceDeletePermission = createPermission({
   resourceType: VM_INSTANCE_RESOURCE_TYPE,
 });
 
+/**
+ * "Retry now" on a stuck deletion: skip the backoff, read the jobs' live state again. Harmless (the
+ * controller's rules still hold), so the default policy grants it like delete.
+ */
+export const vmInstanceDeletionRetryPermission = createPermission({
+  name: 'vm-lifecycle.instance.deletion.retry',
+  attributes: { action: 'update' },
+  resourceType: VM_INSTANCE_RESOURCE_TYPE,
+});
+
+/**
+ * "Release" a stuck deletion: remove the finalizers without a successful deprovision, after the
+ * admin confirms the VM is gone or accepts that it may be orphaned. Admins only in the default policy.
+ */
+export const vmInstanceDeletionReleasePermission = createPermission({
+  name: 'vm-lifecycle.instance.deletion.release',
+  attributes: { action: 'delete' },
+  resourceType: VM_INSTANCE_RESOURCE_TYPE,
+});
+
 /** Operator actions across all instances (e.g. seeing every namespace); no CRUD action implied. */
 export const vmAdminPermission = createPermission({
   name: 'vm-lifecycle.admin',
@@ -43,6 +63,8 @@ export const vmLifecyclePermissions = [
   vmInstanceReadPermission,
   vmInstanceUpdatePermission,
   vmInstanceDeletePermission,
+  vmInstanceDeletionRetryPermission,
+  vmInstanceDeletionReleasePermission,
   vmAdminPermission,
 ];
 

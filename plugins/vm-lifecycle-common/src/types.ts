@@ -27,7 +27,27 @@ export type ConditionType =
   | 'Provisioned'
   | 'Ready'
   | 'RestartInProgress'
-  | 'RestartFailed';
+  | 'RestartFailed'
+  /** True while a deletion waits on something that needs attention (see DeletionBlockedReason). */
+  | 'DeletionBlocked';
+
+/**
+ * Why a deletion waits, on the DeletionBlocked condition. Each names what an admin can look at;
+ * the message says since when and when the controller tries again.
+ */
+export type DeletionBlockedReason =
+  /** The provision job has not ended long after the deletion (asked to cancel, or not cancelable). */
+  | 'ProvisionJobNotTerminal'
+  /** The deprovision job has been running longer than the deadline. */
+  | 'DeprovisionJobNotTerminal'
+  /** EDA mode: the delete event was sent, but the playbook has not reported back. */
+  | 'PlaybookSilent'
+  /** AAP (or the EDA event stream) could not be reached or answered with errors. */
+  | 'AapUnreachable'
+  /** Whether AAP took the launch is still unknown long after the deadline. */
+  | 'LaunchOutcomeUnknown'
+  /** The deprovision job failed; it is retried with backoff. */
+  | 'DeprovisionFailed';
 
 export interface Condition {
   type: ConditionType;

@@ -40,6 +40,7 @@ export function createHarness(
     provider?: FakeProvider;
     events?: InMemoryEventStore;
     unknownOutcomeSettleMs?: number;
+    deletionStuckAfterMs?: number;
   } = {},
 ) {
   let nowMs = Date.parse('2026-01-01T00:00:00.000Z');
@@ -77,6 +78,7 @@ export function createHarness(
       pollIntervalMs: POLL_MS,
       maxJobHistory: options.maxJobHistory ?? 10,
       unknownOutcomeSettleMs: options.unknownOutcomeSettleMs ?? 30_000,
+      deletionStuckAfterMs: options.deletionStuckAfterMs,
       now: clock.now,
     });
     return { reconciler, tracker };

@@ -120,6 +120,7 @@ async function cancelFailed(
   ctx.o.logger.warn(
     `ComputeInstance ${keyOf(instance)}: ${message} [${errorLogText(e)}]`,
   );
+  ctx.memory.noteAapTrouble(instance.metadata.uid, message, ctx.now());
   await ctx.event(
     instance,
     'Warning',
@@ -153,6 +154,13 @@ async function confirmEnded(
   if (decision.action === 'recordEnded') {
     await recordJobState(ctx, key, instance, job, read!);
     return { requeueAfterMs: 0 };
+  }
+  if (decision.because === 'unreadable') {
+    ctx.memory.noteAapTrouble(
+      instance.metadata.uid,
+      `${refused}; its state could not be read (${errorMessage(readError)})`,
+      ctx.now(),
+    );
   }
   const message =
     decision.because === 'unreadable'

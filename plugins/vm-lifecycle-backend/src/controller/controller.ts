@@ -30,6 +30,8 @@ export interface ControllerOptions {
   unknownOutcomeSettleMs?: number;
   /** See ReconcilerOptions.maxClockSkewMs. */
   maxClockSkewMs?: number;
+  /** See ReconcilerOptions.deletionStuckAfterMs. */
+  deletionStuckAfterMs?: number;
   leaderElector?: LeaderElector;
   /** Called after a lifecycle event was recorded (the plugin publishes it). */
   onEvent?: EventSink;
@@ -84,6 +86,7 @@ export class Controller {
       configErrorRetryMs: o.configErrorRetryMs,
       unknownOutcomeSettleMs: o.unknownOutcomeSettleMs,
       maxClockSkewMs: o.maxClockSkewMs,
+      deletionStuckAfterMs: o.deletionStuckAfterMs,
       onLaunchResolved: key => this.queue.addPriority(key),
     });
     this.leader = o.leaderElector ?? new SoleLeader();

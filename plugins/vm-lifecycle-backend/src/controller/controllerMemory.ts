@@ -12,6 +12,13 @@ export class ControllerMemory {
   private readonly unknown = new Map<string, Map<string, number>>();
   /** After a refused launch, no new attempt of that type before this time, by uid. */
   private readonly notBefore = new Map<string, Map<string, number>>();
+  /** AAP could not be asked for this instance: since when, the latest reason, when last seen. */
+  private readonly trouble = new Map<
+    string,
+    { sinceMs: number; message: string; atMs: number }
+  >();
+  /** The deletion-retry annotation value already acted on, by uid. */
+  private readonly retries = new Map<string, string>();
   private readonly listeners: Array<(uid: string) => void> = [];
 
   /** Called with every instance the controller looks at; forgets an older object of the same name. */
@@ -47,6 +54,11 @@ export class ControllerMemory {
     this.cancels.get(uid)?.delete(jobID);
   }
 
+  /** "Retry now": every accepted cancel is read live and asked again if the job still runs. */
+  forgetCancels(uid: string): void {
+    this.cancels.delete(uid);
+  }
+
   unknownSince(uid: string, launchID: string): number | undefined {
     return this.unknown.get(uid)?.get(launchID);
   }
@@ -75,12 +87,40 @@ export class ControllerMemory {
     this.notBefore.get(uid)?.delete(type);
   }
 
+  noteAapTrouble(uid: string, message: string, nowMs: number): void {
+    const sinceMs = this.trouble.get(uid)?.sinceMs ?? nowMs;
+    this.trouble.set(uid, { sinceMs, message, atMs: nowMs });
+  }
+
+  /** AAP trouble noted at or after `sinceMs` (this pass); older trouble is over and forgotten. */
+  aapTroubleSince(
+    uid: string,
+    passStartMs: number,
+  ): { sinceMs: number; message: string } | undefined {
+    const t = this.trouble.get(uid);
+    if (!t) return undefined;
+    if (t.atMs < passStartMs) {
+      this.trouble.delete(uid);
+      return undefined;
+    }
+    return { sinceMs: t.sinceMs, message: t.message };
+  }
+
+  /** True once per new value of the deletion-retry annotation. */
+  takeRetryRequest(uid: string, value: string): boolean {
+    if (this.retries.get(uid) === value) return false;
+    this.retries.set(uid, value);
+    return true;
+  }
+
   /** Number of instances with anything remembered (for leak tests). */
   get size(): number {
     const uids = new Set([
       ...this.cancels.keys(),
       ...this.unknown.keys(),
       ...this.notBefore.keys(),
+      ...this.trouble.keys(),
+      ...this.retries.keys(),
     ]);
     return uids.size;
   }
@@ -89,6 +129,8 @@ export class ControllerMemory {
     this.cancels.delete(uid);
     this.unknown.delete(uid);
     this.notBefore.delete(uid);
+    this.trouble.delete(uid);
+    this.retries.delete(uid);
     for (const listener of this.listeners) listener(uid);
   }
 }

@@ -39,7 +39,10 @@ export type DeprovisionDecision =
   | { action: 'resolveLaunch'; job: ProvisioningJob }
   /** The provision job may still be running: read its live state, cancel it if it runs. */
   | { action: 'stopProvision'; job: ProvisioningJob }
-  | { action: 'trigger'; reason: 'NoJob' | 'RetryAfterFailure' }
+  | {
+      action: 'trigger';
+      reason: 'NoJob' | 'RetryAfterFailure' | 'RetryRequested';
+    }
   | { action: 'poll'; job: ProvisioningJob }
   | { action: 'backoff'; job: ProvisioningJob; retryInMs: number }
   | {
@@ -117,10 +120,16 @@ export function decideProvision(
   );
 }
 
+/**
+ * `retryRequestedAtMs`: an admin's "retry now" (the deletion-retry annotation). A request made
+ * after the latest deprovision job skips its backoff once; the job it leads to is newer than the
+ * request, so the backoff applies again after that.
+ */
 export function decideDeprovision(
   jobs: readonly ProvisioningJob[] | undefined,
   nowMs: number,
   policy: BackoffPolicy = DEFAULT_RETRY_BACKOFF,
+  retryRequestedAtMs?: number,
 ): DeprovisionDecision {
   const history = jobs ?? [];
   const provision = latestJob(history, 'provision');
@@ -145,6 +154,12 @@ export function decideDeprovision(
     };
   }
   // Blocking: a failed deprovision may have left the VM behind, so keep the record and retry.
+  if (
+    retryRequestedAtMs !== undefined &&
+    retryRequestedAtMs > Date.parse(latest.timestamp)
+  ) {
+    return { action: 'trigger', reason: 'RetryRequested' };
+  }
   return backoffOrTrigger(history, latest, nowMs, policy, undefined, {
     action: 'trigger' as const,
     reason: 'RetryAfterFailure' as const,

@@ -3,6 +3,7 @@ import { apiGroupNames } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { createHarness, sampleSpec } from '../__testUtils__/harness';
 import { FakeProvider } from '../__testUtils__/FakeProvider';
 import { InMemoryEventStore } from '../events/InMemoryEventStore';
+import { TransientAapError } from '../aap/errors';
 import { StaleResourceVersionError } from '../store/errors';
 import { InMemoryStore } from '../store/InMemoryStore';
 import { ComputeInstanceStore } from '../store/types';
@@ -153,5 +154,92 @@ describe('Controller: a failing first resync', () => {
     } finally {
       await controller.stop();
     }
+  });
+});
+
+describe('Reconciler: stuck deletions say why and can be retried', () => {
+  const blockedCondition = async (h: ReturnType<typeof createHarness>) =>
+    (await h.mustGet('vm1')).status.conditions?.find(
+      c => c.type === 'DeletionBlocked',
+    );
+
+  it('a provision job that ignores the cancel: ProvisionJobNotTerminal after the deadline, once; retry now asks again', async () => {
+    const h = createHarness({ deletionStuckAfterMs: 10 * 60_000 });
+    // The in-memory store stamps deletionTimestamp with the real clock.
+    h.clock.advance(Date.now() - h.clock.now());
+    await h.create('vm1');
+    await h.step('vm1');
+    const job = (await h.latest('vm1', 'provision'))!;
+    h.provider.setState(job.jobID, 'Running');
+    await h.store.delete('default', 'vm1');
+    await h.steps('vm1', 3);
+    expect(h.provider.calls.filter(c => c.startsWith('cancel'))).toHaveLength(
+      1,
+    );
+    expect(await blockedCondition(h)).toBeUndefined();
+
+    h.clock.advance(11 * 60_000);
+    await h.steps('vm1', 3);
+    const blocked = await blockedCondition(h);
+    expect(blocked).toMatchObject({
+      status: 'True',
+      reason: 'ProvisionJobNotTerminal',
+    });
+    expect(blocked!.message).toContain('AAP was asked to cancel it');
+    expect(
+      (await h.eventReasons('vm1')).filter(r => r === 'DeletionBlocked'),
+    ).toHaveLength(1);
+
+    // "Retry now" (the annotation the REST API writes): the job is read live and asked again.
+    const current = await h.mustGet('vm1');
+    await h.store.update({
+      ...current,
+      metadata: {
+        ...current.metadata,
+        annotations: {
+          ...current.metadata.annotations,
+          [h.names.deletionRetryAnnotation]: new Date(
+            h.clock.now(),
+          ).toISOString(),
+        },
+      },
+    });
+    await h.steps('vm1', 2);
+    expect(h.provider.calls.filter(c => c.startsWith('cancel'))).toHaveLength(
+      2,
+    );
+    expect(h.provider.launched('deprovision')).toHaveLength(0);
+
+    h.provider.setState(job.jobID, 'Canceled');
+    await h.steps('vm1', 2);
+    expect(h.provider.launched('deprovision')).toHaveLength(1);
+    expect(await blockedCondition(h)).toMatchObject({
+      status: 'False',
+      reason: 'DeletionProceeding',
+    });
+  });
+
+  it('AAP unreachable for the deprovision launch: AapUnreachable after the deadline, cleared when AAP answers', async () => {
+    const h = createHarness({ deletionStuckAfterMs: 10 * 60_000 });
+    // The in-memory store stamps deletionTimestamp with the real clock.
+    h.clock.advance(Date.now() - h.clock.now());
+    await h.provisioned('vm1');
+    await h.store.delete('default', 'vm1');
+    const down = () =>
+      new TransientAapError('AAP launch failed after 4 attempts: HTTP 502');
+    h.provider.launchErrors = Array.from({ length: 20 }, down);
+    await h.step('vm1');
+    expect(await blockedCondition(h)).toBeUndefined();
+    h.clock.advance(11 * 60_000);
+    await h.step('vm1');
+    const blocked = await blockedCondition(h);
+    expect(blocked).toMatchObject({ status: 'True', reason: 'AapUnreachable' });
+    expect(blocked!.message).toContain('HTTP 502');
+
+    h.provider.launchErrors = [];
+    await h.step('vm1');
+    expect(h.provider.launched('deprovision')).toHaveLength(1);
+    const after = await blockedCondition(h);
+    expect(after?.reason).not.toBe('AapUnreachable');
   });
 });

@@ -98,6 +98,7 @@ export async function statusReadFailed(
   e: unknown,
 ): Promise<ReconcileResult> {
   const message = `Could not read the status of AAP job ${job.jobID}: ${errorMessage(e)}`;
+  ctx.memory.noteAapTrouble(instance.metadata.uid, message, ctx.now());
   await ctx.updateJob(instance, job, { message });
   if (job.message !== message) {
     ctx.o.logger.warn(

@@ -81,6 +81,7 @@ export async function reportLaunchFailure(
   failure: LaunchError,
 ): Promise<ReconcileResult> {
   ctx.o.logger.warn(`ComputeInstance ${keyOf(instance)}: ${failure.log}`);
+  ctx.memory.noteAapTrouble(instance.metadata.uid, failure.message, ctx.now());
   const shown = instance.status.conditions?.find(
     c => c.type === 'ConfigurationApplied',
   )?.message;

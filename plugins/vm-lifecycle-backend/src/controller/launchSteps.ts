@@ -117,6 +117,7 @@ export async function resolveLaunch(
   if ('error' in outcome) {
     const e = outcome.error;
     const message = `Could not look for the ${intent.type} job of launch id ${launchID} in AAP: ${errorMessage(e)}; the intent stays, nothing is launched until AAP answers`;
+    ctx.memory.noteAapTrouble(uid, message, ctx.now());
     if (intent.message !== message) {
       ctx.o.logger.warn(
         `ComputeInstance ${keyOf(instance)}: ${message} [${errorLogText(e)}]`,

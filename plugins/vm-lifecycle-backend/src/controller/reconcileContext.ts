@@ -11,6 +11,7 @@ import { ProvisioningProvider } from '../providers/types';
 import { ComputeInstanceStore } from '../store/types';
 import { BackoffPolicy, DEFAULT_RETRY_BACKOFF } from './decide';
 import { ControllerMemory } from './controllerMemory';
+import { DEFAULT_DELETION_STUCK_AFTER_MS } from './deletionBlock';
 import { JobTracker } from './jobTracker';
 import { LaunchResolver } from './launchResolver';
 import {
@@ -52,6 +53,11 @@ export interface ReconcilerOptions {
    * Default 30 s.
    */
   maxClockSkewMs?: number;
+  /**
+   * A deletion that waits this long (on a job, on AAP, on an unknown outcome) gets the
+   * DeletionBlocked condition and event; a failed blocking deprovision gets it at once. Default 15 min.
+   */
+  deletionStuckAfterMs?: number;
   /** Wakes an instance whose launch look-up outlasted the reconcile that asked for it. */
   onLaunchResolved?: (instanceKey: string) => void;
   /** See LaunchResolverOptions.waitMs. */
@@ -78,6 +84,7 @@ export class ReconcileContext {
   readonly backoff: BackoffPolicy;
   readonly settleMs: number;
   readonly maxClockSkewMs: number;
+  readonly deletionStuckAfterMs: number;
   readonly resolver: LaunchResolver;
 
   constructor(readonly o: ReconcilerOptions) {
@@ -86,6 +93,8 @@ export class ReconcileContext {
     this.backoff = o.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
     this.settleMs = o.unknownOutcomeSettleMs ?? 60_000;
     this.maxClockSkewMs = o.maxClockSkewMs ?? 30_000;
+    this.deletionStuckAfterMs =
+      o.deletionStuckAfterMs ?? DEFAULT_DELETION_STUCK_AFTER_MS;
     this.memory.onForget(uid => this.writer.forget(uid));
     this.resolver = new LaunchResolver({
       provider: o.provider,

@@ -1,6 +1,11 @@
 import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { stopProvisionJob } from './cancelSteps';
-import { decideDeprovision, decideProvision } from './decide';
+import {
+  decideDeprovision,
+  decideProvision,
+  DeprovisionDecision,
+} from './decide';
+import { reportDeletionBlock, takeRetryRequest } from './deletionSteps';
 import { addFinalizer, removeFinalizer } from './finalizers';
 import { pollJob } from './jobSteps';
 import { launch, resolveLaunch } from './launchSteps';
@@ -114,11 +119,36 @@ export class Reconciler {
       );
       instance = written;
     }
+    const passStartMs = ctx.now();
+    const retryRequestedAtMs = takeRetryRequest(ctx, instance);
     const decision = decideDeprovision(
       instance.status.provisioningJobs,
       ctx.now(),
       ctx.backoff,
+      retryRequestedAtMs,
     );
+    if (decision.action === 'removeFinalizer') {
+      await removeFinalizer(
+        ctx,
+        key,
+        instance,
+        decision.reason === 'Succeeded'
+          ? `Deprovision job ${decision.job?.jobID} succeeded; the record is released`
+          : `Deprovision job ${decision.job?.jobID} ended ${decision.job?.state} and does not block deletion; the record is released`,
+      );
+      return {};
+    }
+    const result = await this.deletionStep(key, instance, decision);
+    await reportDeletionBlock(ctx, instance, decision, result, passStartMs);
+    return result;
+  }
+
+  private deletionStep(
+    key: string,
+    instance: ComputeInstance,
+    decision: Exclude<DeprovisionDecision, { action: 'removeFinalizer' }>,
+  ): Promise<ReconcileResult> {
+    const { ctx } = this;
     switch (decision.action) {
       case 'resolveLaunch':
         return resolveLaunch(ctx, key, instance, decision.job);
@@ -136,17 +166,7 @@ export class Reconciler {
       case 'poll':
         return pollJob(ctx, key, instance, decision.job);
       case 'backoff':
-        return { requeueAfterMs: decision.retryInMs };
-      case 'removeFinalizer':
-        await removeFinalizer(
-          ctx,
-          key,
-          instance,
-          decision.reason === 'Succeeded'
-            ? `Deprovision job ${decision.job?.jobID} succeeded; the record is released`
-            : `Deprovision job ${decision.job?.jobID} ended ${decision.job?.state} and does not block deletion; the record is released`,
-        );
-        return {};
+        return Promise.resolve({ requeueAfterMs: decision.retryInMs });
       default:
         return assertNever(decision);
     }

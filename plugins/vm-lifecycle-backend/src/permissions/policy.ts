@@ -14,6 +14,7 @@ import {
 import {
   vmAdminPermission,
   vmInstanceCreatePermission,
+  vmInstanceDeletionReleasePermission,
   vmLifecyclePermissions,
   VM_INSTANCE_RESOURCE_TYPE,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
@@ -77,7 +78,10 @@ export class VmLifecyclePermissionPolicy implements PermissionPolicy {
     const claims = user?.info.ownershipEntityRefs ?? [];
     const isAdmin = claims.some(ref => this.adminGroups.includes(ref));
     if (isAdmin) return { result: AuthorizeResult.ALLOW };
-    if (isPermission(permission, vmAdminPermission))
+    if (
+      isPermission(permission, vmAdminPermission) ||
+      isPermission(permission, vmInstanceDeletionReleasePermission)
+    )
       return { result: AuthorizeResult.DENY };
     if (isPermission(permission, vmInstanceCreatePermission)) {
       return { result: user ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };

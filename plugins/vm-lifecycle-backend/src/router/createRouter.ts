@@ -15,6 +15,8 @@ import {
   ComputeInstance,
   vmInstanceCreatePermission,
   vmInstanceDeletePermission,
+  vmInstanceDeletionReleasePermission,
+  vmInstanceDeletionRetryPermission,
   vmInstanceReadPermission,
   vmInstanceUpdatePermission,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
@@ -118,11 +120,12 @@ export async function createRouter(
     eventId: string,
     meta: Record<string, string>,
     fn: () => Promise<T>,
+    severityLevel: 'medium' | 'high' = 'medium',
   ): Promise<T> {
     const event = await auditor.createEvent({
       eventId,
       request: req,
-      severityLevel: 'medium',
+      severityLevel,
       meta,
     });
     try {
@@ -300,6 +303,61 @@ export async function createRouter(
     res.status(202).json(result);
   });
 
+  router.post(
+    '/instances/:namespace/:name/deletion/retry',
+    async (req, res) => {
+      const { namespace, name } = req.params;
+      const updated = await audit(
+        req,
+        'instance-deletion-retry',
+        { namespace, name },
+        async () => {
+          const { credentials } = await loadAuthorized(
+            req,
+            vmInstanceDeletionRetryPermission,
+          );
+          return service.requestDeletionRetry(
+            namespace,
+            name,
+            callerRef(credentials),
+          );
+        },
+      );
+      res.status(202).json(updated);
+    },
+  );
+
+  router.post(
+    '/instances/:namespace/:name/deletion/release',
+    async (req, res) => {
+      const { namespace, name } = req.params;
+      const meta: Record<string, string> = { namespace, name };
+      if (typeof req.body?.confirm === 'string')
+        meta.confirm = req.body.confirm.slice(0, 40);
+      if (typeof req.body?.reason === 'string')
+        meta.reason = req.body.reason.slice(0, 1000);
+      await audit(
+        req,
+        'instance-deletion-release',
+        meta,
+        async () => {
+          const { credentials } = await loadAuthorized(
+            req,
+            vmInstanceDeletionReleasePermission,
+          );
+          await service.releaseDeletion(
+            namespace,
+            name,
+            req.body,
+            callerRef(credentials),
+          );
+        },
+        'high',
+      );
+      res.status(204).end();
+    },
+  );
+
   router.get('/instances/:namespace/:name/events', async (req, res) => {
     await loadAuthorized(req, vmInstanceReadPermission);
     res.json({
@@ -333,6 +391,15 @@ export async function createRouter(
   router.use(errorTranslator);
   router.use(createErrorFilter(options.logger));
   return router;
+}
+
+/** Who did it, for events: the user, or the service that called. */
+function callerRef(credentials: BackstageCredentials): string {
+  const p = credentials.principal as {
+    userEntityRef?: string;
+    subject?: string;
+  };
+  return p.userEntityRef ?? p.subject ?? 'unknown caller';
 }
 
 /** `?full=true` and the like; absent is false. */

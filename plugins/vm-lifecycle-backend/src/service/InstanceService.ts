@@ -1,10 +1,12 @@
-import { InputError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   ApiGroupNames,
   ComputeInstance,
   computeInstanceSpecSchema,
   createInstanceRequestSchema,
+  DeletionReleaseRequest,
+  deletionReleaseRequestSchema,
   formatPath,
   formatValidationError,
   immutableFieldsInPatch,
@@ -202,6 +204,94 @@ export class InstanceService {
     return result;
   }
 
+  /**
+   * "Retry now" on a stuck deletion: stamps the deletion-retry annotation; the controller then
+   * skips the backoff of a failed deprovision and reads a stuck job's live state again. The rules
+   * that keep exactly one job and no orphan still hold: this only shortens a wait.
+   */
+  async requestDeletionRetry(
+    namespace: string,
+    name: string,
+    by: string,
+  ): Promise<ComputeInstance> {
+    const requestedAt = (this.o.now?.() ?? new Date()).toISOString();
+    const updated = await this.updateDeleting(namespace, name, current => ({
+      ...current.metadata,
+      annotations: {
+        ...current.metadata.annotations,
+        [this.o.names.deletionRetryAnnotation]: requestedAt,
+      },
+    }));
+    await this.o.events.record(updated.metadata, {
+      type: 'Normal',
+      reason: 'DeletionRetryRequested',
+      message: `${by} asked to retry the deletion now`,
+    });
+    this.o.onWrite?.(updated);
+    return updated;
+  }
+
+  /**
+   * "Release" a stuck deletion: removes the controller's finalizer and the EDA playbooks' one
+   * without a successful deprovision, so the record goes. Only on the admin's word that the VM is
+   * gone or that an orphan is accepted; recorded with who and why before the record goes.
+   */
+  async releaseDeletion(
+    namespace: string,
+    name: string,
+    body: unknown,
+    by: string,
+  ): Promise<DeletionReleaseRequest> {
+    const parsed = deletionReleaseRequestSchema.safeParse(body);
+    if (!parsed.success)
+      throw new InputError(formatValidationError(parsed.error));
+    const request = parsed.data;
+    const ours = [this.o.names.finalizer, this.o.names.aapFinalizer];
+    const current = await this.get(namespace, name);
+    if (!current.metadata.deletionTimestamp) throw notDeleting(namespace, name);
+    const stated =
+      request.confirm === 'vm-gone'
+        ? 'confirmed that the VM no longer exists'
+        : 'accepted that the VM may still exist (orphan risk)';
+    await this.o.events.record(current.metadata, {
+      type: 'Warning',
+      reason: 'DeletionReleased',
+      message: `${by} released the deletion without a successful deprovision and ${stated}: ${request.reason}`,
+    });
+    await this.updateDeleting(namespace, name, c => ({
+      ...c.metadata,
+      finalizers: c.metadata.finalizers.filter(f => !ours.includes(f)),
+    })).catch(e => {
+      // Gone meanwhile (the deprovision finished just now): the release is moot, not an error.
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    });
+    return request;
+  }
+
+  /** Writes metadata of an instance that is being deleted, re-reading on a concurrent change. */
+  private async updateDeleting(
+    namespace: string,
+    name: string,
+    change: (current: ComputeInstance) => ComputeInstance['metadata'],
+  ): Promise<ComputeInstance> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(namespace, name);
+      if (!current.metadata.deletionTimestamp)
+        throw notDeleting(namespace, name);
+      try {
+        const updated = await this.o.store.update({
+          ...current,
+          metadata: change(current),
+        });
+        // Removing the last finalizer removes the record: answer with its last state.
+        return updated ?? current;
+      } catch (e) {
+        if (!isStaleResourceVersionError(e) || attempt >= 5) throw e;
+      }
+    }
+  }
+
   async events(namespace: string, name: string): Promise<LifecycleEvent[]> {
     const instance = await this.get(namespace, name);
     return this.o.events.list(instance.metadata);
@@ -268,6 +358,12 @@ export class InstanceService {
       }
     }
   }
+}
+
+function notDeleting(namespace: string, name: string): Error {
+  return new ConflictError(
+    `ComputeInstance ${namespace}/${name} is not being deleted; delete it first`,
+  );
 }
 
 /** The one answer for an instance that does not exist, or that the caller may not know exists. */

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { MESSAGES } from './messages';
 import {
   annotationsSchema,
+  boundedStringSchema,
+  enumSchema,
   instanceNameSchema,
   namespaceSchema,
   ruleParams,
@@ -114,3 +116,29 @@ function specFieldPaths(key: SpecFieldName, value: unknown): string[] {
   }
   return [`spec.${key}`];
 }
+
+/** What an admin states when releasing a stuck deletion without a successful deprovision. */
+export const DELETION_RELEASE_CONFIRMATIONS = [
+  /** The admin checked that the VM no longer exists (deleted by hand, host gone). */
+  'vm-gone',
+  /** The VM may still exist; the admin takes the risk of an orphan. */
+  'accept-risk',
+] as const;
+
+export type DeletionReleaseConfirmation =
+  (typeof DELETION_RELEASE_CONFIRMATIONS)[number];
+
+export const DELETION_RELEASE_REASON_LIMITS = { min: 10, max: 1000 } as const;
+
+/** Body of POST /instances/:namespace/:name/deletion/release. */
+export const deletionReleaseRequestSchema = strictObject({
+  confirm: enumSchema(DELETION_RELEASE_CONFIRMATIONS),
+  reason: boundedStringSchema(DELETION_RELEASE_REASON_LIMITS.max).refine(
+    s => s.trim().length >= DELETION_RELEASE_REASON_LIMITS.min,
+    `must say why, in at least ${DELETION_RELEASE_REASON_LIMITS.min} characters`,
+  ),
+});
+
+export type DeletionReleaseRequest = z.infer<
+  typeof deletionReleaseRequestSchema
+>;

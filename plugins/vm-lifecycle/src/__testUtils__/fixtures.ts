@@ -163,6 +163,8 @@ export function mockVmApi(
       makeInstance(name),
     ),
     restartInstance: jest.fn(async () => undefined),
+    retryDeletion: jest.fn(async () => undefined),
+    releaseDeletion: jest.fn(async () => undefined),
     deleteInstance: jest.fn(async () => undefined),
     listEvents: jest.fn(async () => []),
     getJobOutput: jest.fn(async () => ({

@@ -2,6 +2,7 @@ import { createApiRef } from '@backstage/core-plugin-api';
 import {
   ComputeInstance,
   CreateInstanceRequest,
+  DeletionReleaseRequest,
   JobOutput,
   LifecycleEvent,
   RunStrategy,
@@ -40,6 +41,14 @@ export interface VmLifecycleApi {
   restartInstance(namespace: string, name: string): Promise<void>;
   /** Starts deletion; the instance stays (phase Deleting) until its deprovision job is done. */
   deleteInstance(namespace: string, name: string): Promise<void>;
+  /** "Retry now" on a stuck deletion (skips the backoff, reads stuck jobs live again). */
+  retryDeletion(namespace: string, name: string): Promise<void>;
+  /** "Release" a stuck deletion: the record goes without a successful deprovision (admins). */
+  releaseDeletion(
+    namespace: string,
+    name: string,
+    request: DeletionReleaseRequest,
+  ): Promise<void>;
   listEvents(namespace: string, name: string): Promise<LifecycleEvent[]>;
   /** What the portal shows: the end of a long output, marked `truncated`. */
   getJobOutput(

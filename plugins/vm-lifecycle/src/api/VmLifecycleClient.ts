@@ -3,6 +3,7 @@ import { ResponseError } from '@backstage/errors';
 import {
   ComputeInstance,
   CreateInstanceRequest,
+  DeletionReleaseRequest,
   JobOutput,
   LifecycleEvent,
   RunStrategy,
@@ -66,6 +67,26 @@ export class VmLifecycleClient implements VmLifecycleApi {
 
   async deleteInstance(namespace: string, name: string): Promise<void> {
     await this.request('DELETE', instancePath(namespace, name));
+  }
+
+  async retryDeletion(namespace: string, name: string): Promise<void> {
+    await this.request(
+      'POST',
+      `${instancePath(namespace, name)}/deletion/retry`,
+      {},
+    );
+  }
+
+  async releaseDeletion(
+    namespace: string,
+    name: string,
+    request: DeletionReleaseRequest,
+  ): Promise<void> {
+    await this.request(
+      'POST',
+      `${instancePath(namespace, name)}/deletion/release`,
+      request,
+    );
   }
 
   async listEvents(namespace: string, name: string): Promise<LifecycleEvent[]> {

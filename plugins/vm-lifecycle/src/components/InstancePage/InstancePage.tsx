@@ -41,6 +41,7 @@ import { JobTimelineCard } from './JobTimelineCard';
 import { LifecycleDiagrams } from './LifecycleDiagrams';
 import { SpecCard } from './SpecCard';
 import { StatusCard } from './StatusCard';
+import { StuckDeletionCard } from './StuckDeletionCard';
 
 const DeletingBanner = ({ instance }: { instance: ComputeInstance }) => {
   const provision = runningProvisionJob(instance);
@@ -228,6 +229,11 @@ export const InstancePage = () => {
               Could not refresh: {errorMessage(instance.error)}. Showing what
               was last loaded.
             </Alert>
+          </Box>
+        )}
+        {!deleted && (
+          <Box mb={2}>
+            <StuckDeletionCard instance={value} onChanged={instance.refresh} />
           </Box>
         )}
         <Grid container spacing={3}>
