@@ -122,9 +122,7 @@ describe.each(availableDatabases())(
     it('refuses to migrate down', async () => {
       knex = await newDatabase();
       await applyDatabaseMigrations(knex);
-      await expect(knex.migrate.down(migrator)).rejects.toThrow(
-        /forward-only/,
-      );
+      await expect(knex.migrate.down(migrator)).rejects.toThrow(/forward-only/);
     });
   },
 );
@@ -178,7 +176,11 @@ if (postgresConfigured) {
       // A poll far beyond the wait: only the notification can deliver in time.
       const { writer, seen } = await twoReplicas({ pollIntervalMs: 60_000 });
       const arrived = (n: number) =>
-        waitFor(`event ${n} at the other replica`, () => seen.length >= n, 10_000);
+        waitFor(
+          `event ${n} at the other replica`,
+          () => seen.length >= n,
+          10_000,
+        );
       const created = await writer.create({
         metadata: { name: 'vm-1', namespace: 'ns', finalizers: ['f'] },
         spec,
@@ -258,7 +260,11 @@ if (postgresConfigured) {
         metadata: { name: 'quiet', namespace: 'ns' },
         spec,
       });
-      await waitFor('the poll to deliver the create', () => seen.length >= 1, 10_000);
+      await waitFor(
+        'the poll to deliver the create',
+        () => seen.length >= 1,
+        10_000,
+      );
       await writer.delete('ns', 'quiet');
       await waitFor(
         'the poll to deliver the removal',
@@ -293,7 +299,11 @@ if (postgresConfigured) {
         metadata: { name: 'fast', namespace: 'ns' },
         spec,
       });
-      await waitFor('the newer write to arrive', () => seen.length === 2, 10_000);
+      await waitFor(
+        'the newer write to arrive',
+        () => seen.length === 2,
+        10_000,
+      );
       await trx.commit();
       await waitFor(
         'the older write to arrive after it',
@@ -338,7 +348,10 @@ if (postgresConfigured) {
         15_000,
         100,
       );
-      await writer.create({ metadata: { name: 'after', namespace: 'ns' }, spec });
+      await writer.create({
+        metadata: { name: 'after', namespace: 'ns' },
+        spec,
+      });
       await waitFor(
         'the notification on the new connection',
         () => seen.some(e => e.object.metadata.name === 'after'),

@@ -52,7 +52,12 @@ export interface DatabaseStoreOptions {
    * PostgreSQL: deliver the changes made through other replicas to this store's watchers (LISTEN/
    * NOTIFY plus a polled change feed; see docs/replicas.md). Default on; `false` only for tests.
    */
-  changeFeed?: false | Pick<ChangeFeedOptions, 'pollIntervalMs' | 'settleMs' | 'tombstoneRetentionMs' | 'listen'>;
+  changeFeed?:
+    | false
+    | Pick<
+        ChangeFeedOptions,
+        'pollIntervalMs' | 'settleMs' | 'tombstoneRetentionMs' | 'listen'
+      >;
 }
 
 /** A row of `vm_lifecycle_instances`: the object as JSON plus the columns used to find it. */
@@ -205,7 +210,12 @@ export class DatabaseStore implements ComputeInstanceStore {
     if (!row) return undefined;
     const obj = this.parse(row.object);
     // A later write that passes this object back then needs no read (PostgreSQL).
-    if (this.pg) this.memo.set(obj.metadata.uid, obj.metadata.resourceVersion, cloneJson(obj));
+    if (this.pg)
+      this.memo.set(
+        obj.metadata.uid,
+        obj.metadata.resourceVersion,
+        cloneJson(obj),
+      );
     return obj;
   }
 
@@ -325,20 +335,20 @@ export class DatabaseStore implements ComputeInstanceStore {
           applyStatusUpdate(current, instance),
         )
       : await this.write(async trx => {
-      const resourceVersion = await this.nextResourceVersion(trx);
-      const current = await this.readForWrite(
-        trx,
-        target.namespace,
-        target.name,
-      );
-      checkPrecondition(current, target.resourceVersion);
-      return this.commit(
-        trx,
-        current,
-        applyStatusUpdate(current, instance),
-        resourceVersion,
-      );
-    });
+          const resourceVersion = await this.nextResourceVersion(trx);
+          const current = await this.readForWrite(
+            trx,
+            target.namespace,
+            target.name,
+          );
+          checkPrecondition(current, target.resourceVersion);
+          return this.commit(
+            trx,
+            current,
+            applyStatusUpdate(current, instance),
+            resourceVersion,
+          );
+        });
     // A status write never removes the object; this only narrows the type.
     if (!stored)
       throw new NotFoundError(

@@ -17,7 +17,10 @@ export interface PgNotifyListenerOptions {
 
 interface RawPgConnection {
   query(sql: string): Promise<unknown>;
-  on(event: 'notification', fn: (msg: { channel: string; payload?: string }) => void): void;
+  on(
+    event: 'notification',
+    fn: (msg: { channel: string; payload?: string }) => void,
+  ): void;
   on(event: 'error' | 'end', fn: (error?: Error) => void): void;
   removeAllListeners(): void;
 }
@@ -77,7 +80,10 @@ export class PgNotifyListener {
         return;
       }
       connection.on('notification', msg => {
-        if (msg.channel === CHANGES_CHANNEL && msg.payload === this.options.schema)
+        if (
+          msg.channel === CHANGES_CHANNEL &&
+          msg.payload === this.options.schema
+        )
           this.options.onNotify();
       });
       const lost = (error?: Error) => this.lost(connection!, error);
@@ -109,7 +115,8 @@ export class PgNotifyListener {
     void this.client()
       .destroyRawConnection(connection)
       .catch(() => undefined); // already broken; a new connection is opened below
-    if (!this.stopped) this.scheduleReconnect(error ?? new Error('connection closed'));
+    if (!this.stopped)
+      this.scheduleReconnect(error ?? new Error('connection closed'));
   }
 
   private scheduleReconnect(error: unknown): void {
