@@ -44,7 +44,7 @@ if (postgresConfigured) {
     let sim: AapSimulator;
     let simUrl: string;
     let admin: Knex;
-    const running: Array<{ stop(): Promise<void> }> = [];
+    const replicasRunning: Array<{ stop(): Promise<void> }> = [];
 
     beforeAll(async () => {
       sim = createAapSimulator({
@@ -61,7 +61,7 @@ if (postgresConfigured) {
     });
 
     afterAll(async () => {
-      for (const backend of running.splice(0)) await backend.stop();
+      for (const backend of replicasRunning.splice(0)) await backend.stop();
       await sim?.close();
       const databases = await admin
         .select('datname')
@@ -152,7 +152,7 @@ if (postgresConfigured) {
             );
         },
       };
-      running.push(replica);
+      replicasRunning.push(replica);
       return replica;
     }
 
@@ -189,6 +189,9 @@ if (postgresConfigured) {
             .catch(() => undefined),
       );
       follower = await startReplica();
+      expect(
+        (await follower.call('get', '/settings').expect(200)).body,
+      ).toMatchObject({ store: 'database' });
     });
 
     afterAll(async () => {
@@ -341,6 +344,7 @@ if (postgresConfigured) {
         90_000,
         100,
       );
+      expect(jobsOf('after-handover')).toHaveLength(1);
     });
   });
 }
