@@ -352,11 +352,12 @@ if (postgresConfigured) {
         metadata: { name: 'after', namespace: 'ns' },
         spec,
       });
-      await waitFor(
+      const after = await waitFor(
         'the notification on the new connection',
-        () => seen.some(e => e.object.metadata.name === 'after'),
+        () => seen.find(e => e.object.metadata.name === 'after'),
         10_000,
       );
+      expect(after).toMatchObject({ type: 'ADDED', remote: true });
     });
 
     it('never waits for a table-wide lock, and writes a status in one statement', async () => {
