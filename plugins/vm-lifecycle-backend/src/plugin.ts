@@ -75,19 +75,20 @@ export const vmLifecyclePlugin = createBackendPlugin({
           }
           const knex = await database.getClient();
           const skipMigrations = database.migrations?.skip ?? false;
+          const databaseStore = await DatabaseStore.create({
+            knex,
+            apiGroup: settings.apiGroup,
+            skipMigrations,
+            logger,
+          });
           return {
-            store: await DatabaseStore.create({
-              knex,
-              apiGroup: settings.apiGroup,
-              skipMigrations,
-              logger,
-            }),
+            store: databaseStore,
             events: await DatabaseEventStore.create({
               knex,
               skipMigrations: true,
             }),
             leaderElector: new DatabaseLeaderElector({ knex, logger }),
-            close: async () => {},
+            close: () => databaseStore.close(),
           };
         }
 

@@ -22,6 +22,7 @@ import {
   ScenarioSettings,
 } from './scenario';
 import { runSimChild, SimSettings, startSimProcess } from './simHost';
+import { runReplicaChild, startReplicaProcess } from './replicaHost';
 
 export const USAGE = `Usage: npm run bench -- [options]
 
@@ -30,6 +31,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                             postgres creates and drops a fresh database on the server of
                             --postgres-url, $BACKSTAGE_TEST_DATABASE_POSTGRES16_CONNECTION_STRING
                             or postgresql://postgres@127.0.0.1:5432/test
+  --replicas 1|2            2: a second backend replica in its own process on the same PostgreSQL
+                            database (needs --store postgres; normal run only); half the requests
+                            go through it, and its watch measures freshness at the follower
   --storm                   also run the storm (faults throughout, controller restarts) in both modes
   --only <list>             run only these parts: normal,storm,list (default normal,list; with --storm normal,storm,list)
   --modes <list>            polling modes (default batch,perJob)
@@ -53,6 +57,7 @@ export const USAGE = `Usage: npm run bench -- [options]
 
 export interface BenchOptions {
   n: number;
+  replicas: 1 | 2;
   store: BenchStoreKind;
   postgresUrl?: string;
   parts: Array<ScenarioKind | 'list'>;
@@ -76,6 +81,7 @@ export interface BenchOptions {
 export function parseArgs(argv: string[]): BenchOptions {
   const o: BenchOptions = {
     n: 1000,
+    replicas: 1,
     store: 'sqlite',
     parts: ['normal', 'list'],
     modes: ['batch', 'perJob'],
@@ -117,6 +123,13 @@ export function parseArgs(argv: string[]): BenchOptions {
         if (v !== 'sqlite' && v !== 'postgres')
           throw new Error(`--store must be sqlite or postgres\n\n${USAGE}`);
         o.store = v;
+        break;
+      }
+      case '--replicas': {
+        const v = value();
+        if (v !== '1' && v !== '2')
+          throw new Error(`--replicas must be 1 or 2\n\n${USAGE}`);
+        o.replicas = v === '2' ? 2 : 1;
         break;
       }
       case '--postgres-url':
@@ -191,6 +204,14 @@ export function parseArgs(argv: string[]): BenchOptions {
   } else if (storm) {
     o.parts = ['normal', 'storm', 'list'];
   }
+  if (o.replicas === 2 && o.store !== 'postgres')
+    throw new Error(
+      '--replicas 2 needs --store postgres (SQLite is one process)',
+    );
+  if (o.replicas === 2 && o.parts.includes('storm'))
+    throw new Error(
+      '--replicas 2 runs the normal scenario only (--only normal,list)',
+    );
   if (o.queueMs >= o.provisionMs)
     throw new Error('--queue-ms must be shorter than --provision-ms');
   return o;
@@ -242,6 +263,7 @@ type ChildRequest =
       sim: SimSettings;
       store: BenchStoreKind;
       postgresUrl?: string;
+      replicas: 1 | 2;
     }
   | {
       t: 'list';
@@ -305,12 +327,24 @@ function runChild(script: string): void {
           args: ['--child', 'sim'],
         });
         try {
+          const replica =
+            request.replicas === 2
+              ? await startReplicaProcess(script, {
+                  databaseUrl: db.url!,
+                  simUrl: sim.url,
+                  token: sim.token,
+                  pollIntervalMs: request.settings.pollIntervalMs,
+                  workers: request.settings.workers,
+                  mode: request.settings.mode,
+                })
+              : undefined;
           const result = await runScenario(request.settings, {
             knex: db.knex,
-            storeDescription: db.description,
+            storeDescription: `${db.description}${replica ? ', 2 replicas' : ''}`,
             sim,
             progress: log,
             measureProcess: true,
+            replica,
           });
           await send({ t: 'result', result });
         } finally {
@@ -362,6 +396,7 @@ export async function main(
   const childAt = argv.indexOf('--child');
   if (childAt >= 0) {
     if (argv[childAt + 1] === 'sim') runSimChild();
+    else if (argv[childAt + 1] === 'replica') runReplicaChild();
     else runChild(script);
     return undefined;
   }
@@ -379,7 +414,7 @@ export async function main(
   const started = Date.now();
   const m = machine();
   console.log(
-    `vm-lifecycle benchmark: N = ${o.n}, store ${o.store}, parts ${o.parts.join(', ')}, modes ${o.modes.join(', ')}, poll ${o.pollMs} ms${o.lostAnswers ? `, lost launch/cancel answers ${o.lostAnswers}` : ''}`,
+    `vm-lifecycle benchmark: N = ${o.n}, store ${o.store}${o.replicas === 2 ? ' (2 replicas)' : ''}, parts ${o.parts.join(', ')}, modes ${o.modes.join(', ')}, poll ${o.pollMs} ms${o.lostAnswers ? `, lost launch/cancel answers ${o.lostAnswers}` : ''}`,
   );
   console.log(
     `machine: ${m.cpus} x ${m.cpuModel}, ${m.memoryGB} GB, node ${m.node}, ${m.platform}`,
@@ -403,6 +438,7 @@ export async function main(
           sim: simSettings(o),
           store: o.store,
           postgresUrl: o.postgresUrl,
+          replicas: o.replicas,
         });
         runs.push(result);
         if (!result.ok) {

@@ -12,6 +12,8 @@ export interface BenchDatabase {
   knex: Knex;
   /** e.g. "SQLite (in memory)" or "PostgreSQL 15.2, database vm_bench_1a2b..." */
   description: string;
+  /** PostgreSQL: where another process (the second replica) reaches the same database. */
+  url?: string;
   /** Closes the pool and, for PostgreSQL, drops the database the benchmark created. */
   destroy(): Promise<void>;
 }
@@ -56,6 +58,7 @@ export async function openBenchDatabase(
   let dropped = false;
   return {
     knex,
+    url: url.toString(),
     description: `PostgreSQL ${version} (database ${name} on ${url.host}, dropped after the run)`,
     async destroy() {
       if (dropped) return;

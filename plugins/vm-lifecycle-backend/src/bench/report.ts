@@ -104,6 +104,16 @@ function rowsFor(
       '%',
     ),
     row(
+      'status freshness at the follower replica (store) p50',
+      pick(r => r.freshnessMs.storeAtFollower?.p50),
+      'ms',
+    ),
+    row(
+      'status freshness at the follower replica (store) p99',
+      pick(r => r.freshnessMs.storeAtFollower?.p99),
+      'ms',
+    ),
+    row(
       'status freshness (signal) p50',
       s(r => r.freshnessMs.signal, 'p50'),
       'ms',

@@ -18,6 +18,7 @@ import { DatabaseEventStore } from '../events/DatabaseEventStore';
 import { AapDirectProvider } from '../providers/AapDirectProvider';
 import { publishInstanceSignals } from '../service/publishSignals';
 import { DatabaseStore } from '../store/DatabaseStore';
+import { NewComputeInstance } from '../store/types';
 import {
   checkInvariants,
   invariantsHold,
@@ -25,6 +26,7 @@ import {
   isDeprovisionTemplate,
 } from './invariants';
 import { JobTransition, SimFaults, SimHandle } from './simHost';
+import { ReplicaHandle } from './replicaHost';
 import {
   ProcessFigures,
   startProcessSampler,
@@ -89,6 +91,11 @@ export interface ScenarioDeps {
   progress?: (line: string) => void;
   /** Report the CPU and memory of this process (only meaningful when it runs nothing else). */
   measureProcess?: boolean;
+  /**
+   * `--replicas 2`: the second replica. This process leads; every other request and delete goes
+   * through the replica, whose watch (fed by the change feed) gives the freshness at the follower.
+   */
+  replica?: ReplicaHandle;
 }
 
 export interface TickFigures {
@@ -134,6 +141,8 @@ export interface ScenarioResult {
      */
     storeWhileQueueBelow50: Summary;
     storeWhileQueueAtLeast50: Summary;
+    /** `--replicas 2`: simulator state change -> the follower replica's watch first shows it. */
+    storeAtFollower?: Summary;
     transitions: number;
     unobserved: number;
     aheadOfSimulator: number;
@@ -425,9 +434,13 @@ export async function runScenario(
     rec.deleteRequestedAt = Date.now();
     if (provisionJob !== undefined)
       rec.provisionStateAtDelete = simStatus.get(provisionJob);
+    const viaReplica =
+      deps.replica &&
+      Number(rec.name.slice(rec.name.lastIndexOf('-') + 1)) % 2 === 1;
     for (let attempt = 0; ; attempt++) {
       try {
-        await store.delete(NAMESPACE, rec.name);
+        if (viaReplica) await deps.replica!.delete(NAMESPACE, rec.name);
+        else await store.delete(NAMESPACE, rec.name);
         return;
       } catch (error) {
         if (attempt >= 5) throw error;
@@ -520,6 +533,16 @@ export async function runScenario(
 
   const t0 = Date.now();
   let current = startGeneration();
+  if (deps.replica) {
+    // This process leads, so the controller figures are the leader's; the replica stands by.
+    const leadBy = Date.now() + 30_000;
+    while (!current.controller.isLeading() && Date.now() < leadBy)
+      await sleep(50);
+    if (!current.controller.isLeading())
+      throw new Error('the benchmark controller did not get the lease');
+    await deps.replica.startController();
+    progress('second replica started (standing by)');
+  }
   queueLength = () =>
     current.controller.queue.length + current.controller.queue.inFlight;
   let restarts = 0;
@@ -615,7 +638,11 @@ export async function runScenario(
     await Promise.all(
       all.map((rec, i) => {
         rec.requestedAt = Date.now();
-        return store.create({
+        const target =
+          deps.replica && i % 2 === 1
+            ? { create: (x: NewComputeInstance) => deps.replica!.create(x) }
+            : store;
+        return target.create({
           metadata: {
             name: rec.name,
             namespace: NAMESPACE,
@@ -676,6 +703,9 @@ export async function runScenario(
   }
   await current.controller.stop();
   retired.push(current);
+  const followerSightings = deps.replica
+    ? new Map(await deps.replica.finish())
+    : undefined;
   const processFigures = sampler?.stop();
   unwatch();
   unpublish();
@@ -707,12 +737,16 @@ export async function runScenario(
   const quietDelays: number[] = [];
   const busyDelays: number[] = [];
   const signalDelays: number[] = [];
+  const followerDelays: number[] = [];
   let observed = 0;
   let unobserved = 0;
   let ahead = 0;
   for (const t of transitions) {
     if (t.status === 'pending' || t.status === 'purged') continue;
     const rank = SIM_RANK[t.status];
+    const followerAt = followerSightings?.get(String(t.jobId))?.[rank];
+    if (followerAt !== undefined && followerAt >= t.at)
+      followerDelays.push(followerAt - t.at);
     const view = storeJobs.get(String(t.jobId));
     const at = view?.firstAt[rank];
     if (view === undefined || at === undefined) {
@@ -762,6 +796,9 @@ export async function runScenario(
       signal: summarize(signalDelays),
       storeWhileQueueBelow50: summarize(quietDelays),
       storeWhileQueueAtLeast50: summarize(busyDelays),
+      ...(followerSightings
+        ? { storeAtFollower: summarize(followerDelays) }
+        : {}),
       transitions: observed + unobserved,
       unobserved,
       aheadOfSimulator: ahead,

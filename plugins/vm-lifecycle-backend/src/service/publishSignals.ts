@@ -9,7 +9,8 @@ import { ComputeInstanceStore } from '../store/types';
 /**
  * Publishes every change of an instance on the `vm-lifecycle` channel, to the people who may see
  * it: its requester, its owner's members and the admin groups (signals match these refs against
- * each connected user's ownership refs).
+ * each connected user's ownership refs). Changes made through another replica are that replica's
+ * to publish (see docs/replicas.md).
  */
 export function publishInstanceSignals(
   store: ComputeInstanceStore,
@@ -19,6 +20,9 @@ export function publishInstanceSignals(
   logger?: { warn(message: string): void },
 ): () => void {
   return store.watch(event => {
+    // Published once, by the replica whose write it was: the events bus of the events backend
+    // (database-backed on PostgreSQL) carries it to the signal subscribers of every replica.
+    if (event.remote) return;
     const { metadata, status } = event.object;
     const recipients = [
       metadata.annotations[names.requestedByAnnotation],

@@ -36,6 +36,8 @@ import {
 } from './types';
 import { validateStatus } from './validateStatus';
 import { WatchHub, listenerErrorHandler } from './watchHub';
+import { ChangeFeedOptions, PgChangeFeed } from './database/changeFeed';
+import { PgWrites } from './database/pgWrites';
 
 export interface DatabaseStoreOptions {
   /** The plugin's database (from Backstage's `DatabaseService.getClient()`): SQLite or PostgreSQL. */
@@ -46,6 +48,16 @@ export interface DatabaseStoreOptions {
   skipMigrations?: boolean;
   /** Where exceptions thrown by watch listeners are reported; defaults to a process warning. */
   logger?: LoggerService;
+  /**
+   * PostgreSQL: deliver the changes made through other replicas to this store's watchers (LISTEN/
+   * NOTIFY plus a polled change feed; see docs/replicas.md). Default on; `false` only for tests.
+   */
+  changeFeed?:
+    | false
+    | Pick<
+        ChangeFeedOptions,
+        'pollIntervalMs' | 'settleMs' | 'tombstoneRetentionMs' | 'listen'
+      >;
 }
 
 /** A row of `vm_lifecycle_instances`: the object as JSON plus the columns used to find it. */
@@ -80,6 +92,10 @@ export function instanceToRow(
   };
 }
 
+function isPostgres(knex: Knex): boolean {
+  return knex.client.config.client === 'pg';
+}
+
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return (
@@ -92,6 +108,9 @@ function isUniqueViolation(error: unknown): boolean {
 // Well under SQLite's and PostgreSQL's bound-parameter limits.
 const LIST_FETCH_CHUNK = 1000;
 
+// A write without a precondition (delete) that meets a concurrent writer reads again this often.
+const UNCONDITIONAL_WRITE_ATTEMPTS = 10;
+
 interface WriteResult<T> {
   result: T;
   event?: WatchEvent;
@@ -100,11 +119,18 @@ interface WriteResult<T> {
 /**
  * The store port on Backstage's database service (SQLite by default, PostgreSQL in production).
  *
- * Every write is one transaction that first bumps the table-wide resourceVersion counter. That row
- * lock orders all writers (across replicas too), gives etcd-like increasing resourceVersions, and
- * makes the first statement a write, so SQLite takes its write lock up front instead of failing a
- * lock upgrade with SQLITE_BUSY. The row itself is then changed with a compare-and-swap
- * (`WHERE uid = ? AND resource_version = ?`), and the transaction rolls back if it matched nothing.
+ * SQLite (one process): every write is one transaction that first bumps the table-wide
+ * resourceVersion counter, which makes the first statement a write, so SQLite takes its write lock
+ * up front instead of failing a lock upgrade with SQLITE_BUSY. The row itself is then changed with a
+ * compare-and-swap (`WHERE uid = ? AND resource_version = ?`), and the transaction rolls back if it
+ * matched nothing.
+ *
+ * PostgreSQL (several replicas): no counter row and no transaction; each write is one
+ * compare-and-swap statement that takes its resourceVersion from a sequence (`PgWrites`), so writers
+ * of different rows never wait for each other. The object a write starts from is the parsed one at
+ * the caller's resourceVersion when this store holds it (a resourceVersion is never reused, so that
+ * is exactly the stored row), otherwise one read. Changes made through other replicas reach the
+ * watchers through `PgChangeFeed`.
  *
  * Reads always ask the database: there is no read cache. `list` only avoids re-parsing the JSON of
  * an object whose (uid, resourceVersion) it has parsed before (see `ParsedObjectMemo`).
@@ -115,19 +141,63 @@ export class DatabaseStore implements ComputeInstanceStore {
   private readonly hub: WatchHub;
   private readonly writes: SerialQueue;
   private readonly memo = new ParsedObjectMemo();
+  private readonly pg?: PgWrites;
+  private feed?: PgChangeFeed;
+  private feedStart?: Promise<void>;
 
   static async create(options: DatabaseStoreOptions): Promise<DatabaseStore> {
     if (!options.skipMigrations) {
       await applyDatabaseMigrations(options.knex);
     }
-    return new DatabaseStore(options);
+    const schema =
+      isPostgres(options.knex) && options.changeFeed !== false
+        ? await PgChangeFeed.currentSchema(options.knex)
+        : undefined;
+    return new DatabaseStore(options, schema);
   }
 
-  private constructor(options: DatabaseStoreOptions) {
+  private constructor(
+    private readonly options: DatabaseStoreOptions,
+    feedSchema?: string,
+  ) {
     this.knex = options.knex;
     this.writes = writeQueueFor(options.knex);
     this.names = apiGroupNames(options.apiGroup);
     this.hub = new WatchHub(listenerErrorHandler(options.logger));
+    if (isPostgres(options.knex)) this.pg = new PgWrites(options.knex);
+    if (feedSchema !== undefined) {
+      // Created now so that this store's own writes are known to it before it starts reading.
+      this.feed = new PgChangeFeed({
+        knex: options.knex,
+        schema: feedSchema,
+        logger: options.logger,
+        deliver: event => this.hub.emit(event),
+        parse: json => this.parse(json),
+        ...(options.changeFeed || {}),
+      });
+    }
+  }
+
+  /** Stops the change feed (its LISTEN connection and poll); the knex pool is the caller's. */
+  async close(): Promise<void> {
+    const feed = this.feed;
+    if (!feed) return;
+    await this.feedStart?.catch(() => undefined); // a failed start has nothing to stop
+    await feed.stop();
+  }
+
+  /** Resolves once the change feed reads the database (PostgreSQL; at once otherwise). */
+  async ready(): Promise<void> {
+    if (this.feed) await this.startFeed();
+  }
+
+  private startFeed(): Promise<void> {
+    this.feedStart ??= this.feed!.start().catch(error => {
+      this.options.logger?.error(
+        `vm-lifecycle change feed could not start: changes made through other replicas reach this one only with the controller's resync: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+    return this.feedStart;
   }
 
   async get(
@@ -137,7 +207,16 @@ export class DatabaseStore implements ComputeInstanceStore {
     const row = await this.knex<InstanceRow>(INSTANCES_TABLE)
       .where({ namespace, name })
       .first('object');
-    return row ? this.parse(row.object) : undefined;
+    if (!row) return undefined;
+    const obj = this.parse(row.object);
+    // A later write that passes this object back then needs no read (PostgreSQL).
+    if (this.pg)
+      this.memo.set(
+        obj.metadata.uid,
+        obj.metadata.resourceVersion,
+        cloneJson(obj),
+      );
+    return obj;
   }
 
   /**
@@ -200,6 +279,7 @@ export class DatabaseStore implements ComputeInstanceStore {
       now: new Date().toISOString(),
     });
     const { namespace, name } = obj.metadata;
+    if (this.pg) return this.pgCreate(obj);
     return this.write(async trx => {
       obj.metadata.resourceVersion = await this.nextResourceVersion(trx);
       const existing = await trx<InstanceRow>(INSTANCES_TABLE)
@@ -225,6 +305,10 @@ export class DatabaseStore implements ComputeInstanceStore {
     instance: ComputeInstance,
   ): Promise<ComputeInstance | undefined> {
     const target = writeTarget(instance);
+    if (this.pg)
+      return this.pgMutate(target, instance.metadata.uid, current =>
+        applyUpdate(current, instance),
+      );
     return this.write(async trx => {
       const resourceVersion = await this.nextResourceVersion(trx);
       const current = await this.readForWrite(
@@ -246,21 +330,25 @@ export class DatabaseStore implements ComputeInstanceStore {
     const target = writeTarget(instance);
     // Schema validation first: an invalid status never takes the write lock.
     validateStatus(instance.status ?? {});
-    const stored = await this.write(async trx => {
-      const resourceVersion = await this.nextResourceVersion(trx);
-      const current = await this.readForWrite(
-        trx,
-        target.namespace,
-        target.name,
-      );
-      checkPrecondition(current, target.resourceVersion);
-      return this.commit(
-        trx,
-        current,
-        applyStatusUpdate(current, instance),
-        resourceVersion,
-      );
-    });
+    const stored = this.pg
+      ? await this.pgMutate(target, instance.metadata.uid, current =>
+          applyStatusUpdate(current, instance),
+        )
+      : await this.write(async trx => {
+          const resourceVersion = await this.nextResourceVersion(trx);
+          const current = await this.readForWrite(
+            trx,
+            target.namespace,
+            target.name,
+          );
+          checkPrecondition(current, target.resourceVersion);
+          return this.commit(
+            trx,
+            current,
+            applyStatusUpdate(current, instance),
+            resourceVersion,
+          );
+        });
     // A status write never removes the object; this only narrows the type.
     if (!stored)
       throw new NotFoundError(
@@ -274,6 +362,10 @@ export class DatabaseStore implements ComputeInstanceStore {
     name: string,
   ): Promise<ComputeInstance | undefined> {
     const now = new Date().toISOString();
+    if (this.pg)
+      return this.pgMutate({ namespace, name }, undefined, current =>
+        applyDelete(current, now),
+      );
     return this.write(async trx => {
       const resourceVersion = await this.nextResourceVersion(trx);
       const current = await this.readForWrite(trx, namespace, name);
@@ -287,7 +379,9 @@ export class DatabaseStore implements ComputeInstanceStore {
   }
 
   watch(listener: WatchListener): () => void {
-    return this.hub.subscribe(listener);
+    const unsubscribe = this.hub.subscribe(listener);
+    if (this.feed) void this.startFeed();
+    return unsubscribe;
   }
 
   /** Runs one write transaction; its event is delivered after the commit and before the caller resumes. */
@@ -296,9 +390,103 @@ export class DatabaseStore implements ComputeInstanceStore {
   ): Promise<T> {
     return this.writes.run(async () => {
       const { result, event } = await this.knex.transaction(work);
-      if (event) this.hub.emit(event);
+      if (event) this.emitLocal(event);
       return result;
     });
+  }
+
+  /** This store's own write: delivered now, and never again by the change feed. */
+  private emitLocal(event: WatchEvent): void {
+    const { uid, resourceVersion } = event.object.metadata;
+    if (this.feed && !this.feed.accept(uid, resourceVersion)) return;
+    this.hub.emit(event);
+  }
+
+  private async pgCreate(obj: ComputeInstance): Promise<ComputeInstance> {
+    const pg = this.pg!;
+    obj.metadata.resourceVersion = pg.placeholder;
+    const row = instanceToRow(obj, this.names);
+    let resourceVersion: string;
+    try {
+      resourceVersion = await pg.insert(row);
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new AlreadyExistsError(obj.metadata.namespace, obj.metadata.name);
+      throw error;
+    }
+    obj.metadata.resourceVersion = resourceVersion;
+    this.memo.set(obj.metadata.uid, resourceVersion, cloneJson(obj));
+    this.emitLocal({
+      type: 'ADDED',
+      object: JSON.parse(row.object.replace(pg.placeholder, resourceVersion)),
+    });
+    return obj;
+  }
+
+  /**
+   * A compare-and-swap write on PostgreSQL. With a precondition (`target.resourceVersion`), a
+   * mismatch fails as stale; without one (delete), a concurrent write makes it read and try again.
+   */
+  private async pgMutate(
+    target: { namespace: string; name: string; resourceVersion?: string },
+    uid: string | undefined,
+    change: (current: ComputeInstance) => WriteOutcome,
+  ): Promise<ComputeInstance | undefined> {
+    const pg = this.pg!;
+    for (let attempt = 1; ; attempt++) {
+      const remembered =
+        target.resourceVersion !== undefined && uid
+          ? this.memo.get(uid, target.resourceVersion)
+          : undefined;
+      const current =
+        remembered &&
+        remembered.metadata.namespace === target.namespace &&
+        remembered.metadata.name === target.name
+          ? this.served(cloneJson(remembered))
+          : await this.readForWrite(this.knex, target.namespace, target.name);
+      if (target.resourceVersion !== undefined)
+        checkPrecondition(current, target.resourceVersion);
+      const outcome = change(current);
+      const expected = { ...current.metadata };
+      if (outcome.kind === 'unchanged') {
+        // A remembered object may be stale by now: a no-op write still answers as the database does.
+        if (remembered) {
+          const row = await this.knex<InstanceRow>(INSTANCES_TABLE)
+            .where({ namespace: target.namespace, name: target.name })
+            .first('resource_version');
+          if (!row || String(row.resource_version) !== expected.resourceVersion)
+            throw await this.conflict(this.knex, expected);
+        }
+        return current;
+      }
+      const next = outcome.next;
+      next.metadata.resourceVersion = pg.placeholder;
+      const row = instanceToRow(next, this.names);
+      const written =
+        outcome.kind === 'removed'
+          ? await pg.compareAndRemove(expected, row.object)
+          : await pg.compareAndSwap(expected, row);
+      if (written === undefined) {
+        if (
+          target.resourceVersion === undefined &&
+          attempt < UNCONDITIONAL_WRITE_ATTEMPTS
+        )
+          continue;
+        throw await this.conflict(this.knex, expected);
+      }
+      next.metadata.resourceVersion = written;
+      const object: ComputeInstance = JSON.parse(
+        row.object.replace(pg.placeholder, written),
+      );
+      if (outcome.kind === 'removed') {
+        this.memo.delete(expected.uid);
+        this.emitLocal({ type: 'DELETED', object });
+        return undefined;
+      }
+      this.memo.set(expected.uid, written, cloneJson(next));
+      this.emitLocal({ type: 'MODIFIED', object });
+      return next;
+    }
   }
 
   private async nextResourceVersion(trx: Knex.Transaction): Promise<string> {
@@ -320,7 +508,7 @@ export class DatabaseStore implements ComputeInstanceStore {
   }
 
   private async readForWrite(
-    trx: Knex.Transaction,
+    trx: Knex.Transaction | Knex,
     namespace: string,
     name: string,
   ): Promise<ComputeInstance> {
@@ -374,7 +562,7 @@ export class DatabaseStore implements ComputeInstanceStore {
    * but it is what keeps a write correct if one ever does not.
    */
   private async conflict(
-    trx: Knex.Transaction,
+    trx: Knex.Transaction | Knex,
     expected: { namespace: string; name: string; resourceVersion: string },
   ): Promise<Error> {
     const { namespace, name, resourceVersion } = expected;

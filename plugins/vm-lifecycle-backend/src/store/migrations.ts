@@ -7,6 +7,8 @@ export const MIGRATIONS_TABLE = 'vm_lifecycle__knex_migrations';
 export const INSTANCES_TABLE = 'vm_lifecycle_instances';
 export const COUNTERS_TABLE = 'vm_lifecycle_counters';
 export const EVENTS_TABLE = 'vm_lifecycle_events';
+export const TOMBSTONES_TABLE = 'vm_lifecycle_tombstones';
+export const RESOURCE_VERSION_SEQUENCE = 'vm_lifecycle_resource_version_seq';
 export const RESOURCE_VERSION_COUNTER = 'resourceVersion';
 
 const LOCK_RETRY_DELAY_MS = 500;

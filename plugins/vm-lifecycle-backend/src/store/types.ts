@@ -33,6 +33,12 @@ export interface WatchEvent {
   type: WatchEventType;
   /** For DELETED, the last state of the object. */
   object: ComputeInstance;
+  /**
+   * Set when the change was made through another replica (or another store instance on the same
+   * database) and reached this one through the database's change feed. What is published once per
+   * change, such as the signals, is published by the replica that made it.
+   */
+  remote?: boolean;
 }
 
 export type WatchListener = (event: WatchEvent) => void;
