@@ -160,6 +160,18 @@ export interface Config {
         window?: HumanDuration | string;
       };
     };
+    /** Paged lists (GET /instances?limit=&continue=). */
+    pagination?: {
+      /**
+       * Key of the HMAC that seals continue tokens; every replica behind one load balancer needs the
+       * same one. Without it a built-in key still detects damaged or edited tokens (a token carries no
+       * authority: permissions are checked again for every page).
+       * @visibility secret
+       */
+      continueTokenSecret?: string;
+      /** How long a continue token is accepted after its page was served. Default 10 minutes. */
+      continueTokenTtl?: HumanDuration | string;
+    };
     /** Job output shown in the portal. */
     jobOutput?: {
       /** AAP is asked for one job's output at most once per this time, however many pages watch it. Default 3 s. */

@@ -34,6 +34,8 @@ export interface VmLifecycleConfig {
   /** Per-user writes per window (0: no limit). */
   writeRateLimit: { limit: number; windowMs: number };
   jobOutput: { cacheTtlMs: number; maxChars: number };
+  /** Continue tokens of GET /instances. */
+  pagination: { continueTokenSecret?: string; continueTokenTtlMs: number };
 }
 
 function positiveInteger(
@@ -115,6 +117,15 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
       'Invalid config vmLifecycle.controller.unknownOutcomeSettle: must be longer than vmLifecycle.provider.aap.timeout, or a launch request still on its way could create a second job',
     );
   const jobOutputCacheTtlMs = durationMs(c, 'jobOutput.cacheTtl', 3000);
+  const continueTokenTtlMs = durationMs(
+    c,
+    'pagination.continueTokenTtl',
+    10 * 60_000,
+  );
+  if (continueTokenTtlMs <= 0)
+    throw new Error(
+      'Invalid config vmLifecycle.pagination.continueTokenTtl: must be a positive duration',
+    );
   const rateLimitWindowMs = durationMs(c, 'rateLimit.writes.window', 60_000);
   if (rateLimitWindowMs <= 0)
     throw new Error(
@@ -126,6 +137,11 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
         allowZero: true,
       }),
       windowMs: rateLimitWindowMs,
+    },
+    pagination: {
+      continueTokenSecret:
+        c?.getOptionalString('pagination.continueTokenSecret') || undefined,
+      continueTokenTtlMs,
     },
     jobOutput: {
       cacheTtlMs: jobOutputCacheTtlMs,

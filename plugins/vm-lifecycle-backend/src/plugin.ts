@@ -23,6 +23,7 @@ import {
   EDA_CALLBACK_PATH,
 } from './router/edaCallbackRouter';
 import { createProvider } from './service/createProvider';
+import { ContinueTokens } from './service/continueToken';
 import { InstanceService } from './service/InstanceService';
 import { publishInstanceSignals } from './service/publishSignals';
 import { readTemplates } from './service/readTemplates';
@@ -164,6 +165,10 @@ export const vmLifecyclePlugin = createBackendPlugin({
           defaultNamespace: settings.defaultNamespace,
           onWrite: instance => controller?.enqueue(instance),
           jobOutput: settings.jobOutput,
+          continueTokens: new ContinueTokens({
+            secret: settings.pagination.continueTokenSecret,
+            ttlMs: settings.pagination.continueTokenTtlMs,
+          }),
         });
         // The EDA playbooks' callback (database mode) authenticates with its own shared token.
         assertCallbackTokenStrength(configured?.edaCallbackToken);

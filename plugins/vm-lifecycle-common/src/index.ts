@@ -10,3 +10,4 @@ export * from './launchIntent';
 export * from './configVersion';
 export * from './schema';
 export * from './permissions';
+export * from './list';

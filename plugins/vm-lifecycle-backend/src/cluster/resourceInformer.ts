@@ -134,6 +134,14 @@ export class ResourceInformer<T> {
     }
   }
 
+  /**
+   * The informer's cache: every object as of the last event applied. The objects are the cache's
+   * own; callers must not change them.
+   */
+  cached(): ReadonlyArray<T> {
+    return this.informer.list() as unknown as ReadonlyArray<T>;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);

@@ -10,12 +10,9 @@ import {
   VM_INSTANCE_RESOURCE_TYPE,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { z } from 'zod';
+import { InstanceQuery } from '../store/types';
 
-/** A filter the database store understands: the annotation-derived column must be one of the values. */
-export type InstanceQuery = {
-  property: 'requestedBy' | 'owner';
-  values: string[];
-};
+export type { InstanceQuery };
 
 export const vmInstanceResourceRef = createPermissionResourceRef<
   ComputeInstance,

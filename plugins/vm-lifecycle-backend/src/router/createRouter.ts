@@ -13,6 +13,9 @@ import {
 } from '@backstage/plugin-permission-common';
 import {
   ComputeInstance,
+  InstanceListQuery,
+  ListQueryError,
+  parseInstanceListQuery,
   vmInstanceCreatePermission,
   vmInstanceDeletePermission,
   vmInstanceDeletionReleasePermission,
@@ -23,6 +26,7 @@ import {
 import express, { ErrorRequestHandler, Request } from 'express';
 import Router from 'express-promise-router';
 import { decisionPredicate } from '../permissions/evaluate';
+import { listAccess } from '../permissions/listAccess';
 import { createInstanceRules } from '../permissions/rules';
 import { UnprocessableRequestError } from '../service/errors';
 import { instanceNotFound, InstanceService } from '../service/InstanceService';
@@ -217,17 +221,12 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
+    const query = listQuery(req);
     const [decision] = await permissions.authorizeConditional(
       [{ permission: vmInstanceReadPermission }],
       { credentials },
     );
-    const allowed = decisionPredicate(decision, ruleList);
-    const items = await service.list({
-      namespace: queryString(req, 'namespace'),
-      owner: queryString(req, 'owner'),
-      requestedBy: queryString(req, 'requestedBy'),
-    });
-    res.json({ items: items.filter(allowed) });
+    res.json(await service.listPage(query, listAccess(decision, ruleList)));
   });
 
   router.post('/instances', async (req, res) => {
@@ -411,10 +410,12 @@ function queryFlag(req: Request, key: string): boolean {
   throw new InputError(`${key}: must be true or false`);
 }
 
-function queryString(req: Request, key: string): string | undefined {
-  const value = req.query[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '')
-    throw new InputError(`${key}: must be a single non-empty value`);
-  return value;
+/** The query of GET /instances, every parameter checked (400 naming the first bad one). */
+function listQuery(req: Request): InstanceListQuery {
+  try {
+    return parseInstanceListQuery(req.query as Record<string, unknown>);
+  } catch (e) {
+    if (e instanceof ListQueryError) throw new InputError(e.message);
+    throw e;
+  }
 }

@@ -3,14 +3,19 @@ import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   ApiGroupNames,
   ComputeInstance,
+  ComputeInstanceList,
   computeInstanceSpecSchema,
   createInstanceRequestSchema,
   DeletionReleaseRequest,
   deletionReleaseRequestSchema,
   formatPath,
   formatValidationError,
+  DEFAULT_PAGE_SIZE,
   immutableFieldsInPatch,
+  InstanceListQuery,
   JobOutput,
+  ListQueryError,
+  NO_PHASE,
   LifecycleEvent,
   lockedFieldChanges,
   patchInstanceRequestSchema,
@@ -20,10 +25,18 @@ import {
 import { LifecycleEventStore } from '../events/types';
 import { ProvisioningProvider } from '../providers/types';
 import { isStaleResourceVersionError } from '../store/errors';
-import { ComputeInstanceStore, ListOptions } from '../store/types';
+import { ListAccess } from '../permissions/listAccess';
+import { sortKeyLength, sortKeyOf } from '../store/pageOrder';
+import {
+  ComputeInstanceStore,
+  ListOptions,
+  ListPageRequest,
+  PageFilter,
+} from '../store/types';
 import { AapNotFoundError } from '../aap/errors';
 import { ImmutableFieldError, ReservedFieldError } from './errors';
 import { capOutput, JobOutputCache } from './JobOutputCache';
+import { ContinueTokens, queryFingerprint } from './continueToken';
 
 export interface InstanceServiceOptions {
   store: ComputeInstanceStore;
@@ -36,6 +49,8 @@ export interface InstanceServiceOptions {
   /** Called after every accepted write, so the controller reconciles at once. */
   onWrite?: (instance: ComputeInstance) => void;
   jobOutput?: JobOutputSettings;
+  /** Issues and checks the continue tokens of paged lists; a built-in key and 10 minutes by default. */
+  continueTokens?: ContinueTokens;
   now?: () => Date;
 }
 
@@ -64,9 +79,11 @@ export interface InstanceFilter {
 export class InstanceService {
   private readonly jobOutputSettings: JobOutputSettings;
   private readonly outputCache?: JobOutputCache;
+  private readonly continueTokens: ContinueTokens;
 
   constructor(private readonly o: InstanceServiceOptions) {
     this.jobOutputSettings = o.jobOutput ?? DEFAULT_JOB_OUTPUT_SETTINGS;
+    this.continueTokens = o.continueTokens ?? new ContinueTokens();
     const provider = o.provider;
     if (provider?.getJobOutput) {
       this.outputCache = new JobOutputCache({
@@ -161,6 +178,87 @@ export class InstanceService {
         'user',
       );
     return this.o.store.list(options);
+  }
+
+  /**
+   * One page of GET /instances. `access` comes from the caller's read decision: the store applies
+   * it with the filters, and a caller who may read nothing costs no store query at all.
+   */
+  async listPage(
+    query: InstanceListQuery,
+    access: ListAccess,
+  ): Promise<ComputeInstanceList> {
+    const filter: PageFilter = {};
+    if (query.namespace) filter.namespace = query.namespace;
+    if (query.owner) filter.owner = normalizeEntityRef(query.owner, 'owner');
+    if (query.requestedBy)
+      filter.requestedBy = normalizeEntityRef(
+        query.requestedBy,
+        'requestedBy',
+        'user',
+      );
+    if (query.phase) filter.phase = query.phase === NO_PHASE ? '' : query.phase;
+    if (query.failedJobs !== undefined) filter.failedJobs = query.failedJobs;
+    if (query.search) filter.nameContains = query.search;
+    const sort = {
+      field: query.sort ?? 'namespace',
+      order: query.order ?? 'asc',
+    } as const;
+    // The cut-off is relative, so it is not part of the fingerprint: the query stays the same one.
+    const fingerprint = queryFingerprint({
+      ...filter,
+      stuckDeletingMinutes: query.stuckDeletingMinutes,
+      sort,
+    });
+    if (query.stuckDeletingMinutes !== undefined) {
+      const now = (this.o.now?.() ?? new Date()).getTime();
+      filter.deletionBefore = new Date(
+        now - query.stuckDeletingMinutes * 60_000,
+      ).toISOString();
+    }
+    let after: string[] | undefined;
+    try {
+      if (query.continue)
+        after = this.continueTokens.read(
+          query.continue,
+          fingerprint,
+          sortKeyLength(sort.field),
+        );
+    } catch (e) {
+      if (e instanceof ListQueryError) throw new InputError(e.message);
+      throw e;
+    }
+    if (access.kind === 'none') {
+      return {
+        kind: 'ComputeInstanceList',
+        metadata: { remainingItemCount: 0 },
+        items: [],
+      };
+    }
+    const request: ListPageRequest = {
+      filter,
+      sort,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      after,
+    };
+    if (access.kind === 'filtered') request.permission = access.filter;
+    const page = await this.o.store.listPage(request);
+    const last = page.items[page.items.length - 1];
+    return {
+      kind: 'ComputeInstanceList',
+      metadata: {
+        ...(page.remainingItemCount > 0 && last
+          ? {
+              continue: this.continueTokens.issue(
+                fingerprint,
+                sortKeyOf(last, sort.field),
+              ),
+            }
+          : {}),
+        remainingItemCount: page.remainingItemCount,
+      },
+      items: page.items,
+    };
   }
 
   async get(namespace: string, name: string): Promise<ComputeInstance> {

@@ -7,6 +7,7 @@ import {
   apiGroupNames,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { Knex } from 'knex';
+import { listPageFromDatabase } from './database/listPage';
 import { AlreadyExistsError, StaleResourceVersionError } from './errors';
 import {
   COUNTERS_TABLE,
@@ -30,6 +31,8 @@ import { SerialQueue, writeQueueFor } from './serialQueue';
 import {
   ComputeInstanceStore,
   ListOptions,
+  ListPage,
+  ListPageRequest,
   NewComputeInstance,
   WatchEvent,
   WatchListener,
@@ -268,6 +271,11 @@ export class DatabaseStore implements ComputeInstanceStore {
       ? found.filter(obj => matchesLabels(obj, options.labels))
       : found;
     return selected.sort(compareByKey).map(obj => this.served(cloneJson(obj)));
+  }
+
+  /** In SQL, see `listPageFromDatabase`. */
+  listPage(request: ListPageRequest): Promise<ListPage> {
+    return listPageFromDatabase(this.knex, request, json => this.parse(json));
   }
 
   async create(instance: NewComputeInstance): Promise<ComputeInstance> {

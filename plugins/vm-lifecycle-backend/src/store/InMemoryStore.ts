@@ -19,9 +19,12 @@ import {
   matchesListOptions,
   writeTarget,
 } from './objectRules';
+import { pageOf } from './pageOrder';
 import {
   ComputeInstanceStore,
   ListOptions,
+  ListPage,
+  ListPageRequest,
   NewComputeInstance,
   WatchListener,
 } from './types';
@@ -94,6 +97,13 @@ export class InMemoryStore implements ComputeInstanceStore {
           matchesListOptions(obj, options, this.names),
       )
       .sort(compareByKey);
+  }
+
+  async listPage(request: ListPageRequest): Promise<ListPage> {
+    const all = [...this.objects.values()].map(
+      json => JSON.parse(json) as ComputeInstance,
+    );
+    return pageOf(all, request, this.names);
   }
 
   async create(instance: NewComputeInstance): Promise<ComputeInstance> {

@@ -30,9 +30,12 @@ import {
   matchesListOptions,
   writeTarget,
 } from './objectRules';
+import { pageOf } from './pageOrder';
 import {
   ComputeInstanceStore,
   ListOptions,
+  ListPage,
+  ListPageRequest,
   NewComputeInstance,
   WatchListener,
 } from './types';
@@ -140,6 +143,34 @@ export class KubernetesStore implements ComputeInstanceStore {
       .map(raw => this.convert(raw))
       .filter(obj => matchesListOptions(obj, options, this.names))
       .sort(compareByKey);
+  }
+
+  /**
+   * Served from the informers' cache, not the API server. The API server's own limit/continue
+   * pages only what label and field selectors can express, so with the permission filter, the
+   * annotation and status filters and our sorts its pages would come back short or unsorted; a
+   * full list per page would move every object over the wire for each page. The cache is fresh
+   * enough: every write of this store returns only after the informer delivered it, so a caller
+   * sees its own writes, and others' arrive with the watch.
+   */
+  async listPage(request: ListPageRequest): Promise<ListPage> {
+    const wanted = request.filter.namespace;
+    const cached = this.informers.flatMap(informer => informer.cached());
+    // The page rules read metadata and status only, which raw objects carry in the same shape, so
+    // only the items of the page are converted (copied).
+    const page = pageOf(
+      cached.filter(
+        raw => wanted === undefined || raw.metadata?.namespace === wanted,
+      ) as unknown as ComputeInstance[],
+      request,
+      this.names,
+    );
+    return {
+      items: page.items.map(raw =>
+        this.convert(raw as unknown as RawComputeInstance),
+      ),
+      remainingItemCount: page.remainingItemCount,
+    };
   }
 
   async create(instance: NewComputeInstance): Promise<ComputeInstance> {

@@ -9,7 +9,15 @@ import {
   ProvisioningJob,
   apiGroupNames,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import { ComputeInstanceStore, NewComputeInstance, WatchEvent } from './types';
+import { sortKeyOf } from './pageOrder';
+import {
+  ComputeInstanceStore,
+  ListPage,
+  ListPageRequest,
+  NewComputeInstance,
+  PermissionFilter,
+  WatchEvent,
+} from './types';
 
 /*
  * The behaviour every ComputeInstanceStore adapter must share (Kubernetes API semantics), written
@@ -353,6 +361,317 @@ export function runStoreContractTests(
       it('returns full objects equal to get', async () => {
         const listed = await store.list({ namespace: 'team-a' });
         expect(listed[0]).toEqual(await store.get(NS, 'web-1'));
+      });
+    });
+
+    describe('listPage', () => {
+      const ALICE = 'user:default/alice';
+      const BOB = 'user:default/bob';
+      const WEB = 'group:default/web';
+      const DBA = 'group:default/dba';
+      const asc = (field: ListPageRequest['sort']['field']) => ({
+        field,
+        order: 'asc' as const,
+      });
+      const keys = (items: ComputeInstance[]) =>
+        items.map(i => `${i.metadata.namespace}/${i.metadata.name}`);
+
+      /** Names chosen so that code-unit order differs from a locale's ('-' before letters). */
+      async function seed() {
+        const made = [
+          {
+            ns: 'team-a',
+            name: 'web-b',
+            by: ALICE,
+            owner: WEB,
+            phase: 'Running',
+          },
+          {
+            ns: 'team-a',
+            name: 'webb',
+            by: BOB,
+            owner: undefined,
+            phase: undefined,
+          },
+          {
+            ns: 'team-a',
+            name: 'web-a',
+            by: BOB,
+            owner: WEB,
+            phase: 'Failed',
+            failed: true,
+          },
+          {
+            ns: 'team-b',
+            name: 'db-1',
+            by: ALICE,
+            owner: DBA,
+            phase: 'Running',
+          },
+          {
+            ns: 'team-b',
+            name: 'db-2',
+            by: undefined,
+            owner: DBA,
+            phase: 'Starting',
+            failed: true,
+          },
+          {
+            ns: 'team-b',
+            name: 'cache',
+            by: BOB,
+            owner: undefined,
+            phase: 'Running',
+            deleting: true,
+          },
+        ] as const;
+        for (const m of made) {
+          const annotations: Record<string, string> = {};
+          if (m.by) annotations[names.requestedByAnnotation] = m.by;
+          if (m.owner) annotations[names.ownerAnnotation] = m.owner;
+          const created = await store.create({
+            metadata: {
+              name: m.name,
+              namespace: m.ns,
+              annotations,
+              finalizers: 'deleting' in m ? ['example.com/keep'] : [],
+            },
+            spec: { ...baseSpec },
+          });
+          if (m.phase) {
+            await store.updateStatus({
+              ...created,
+              status: {
+                phase: m.phase,
+                provisioningJobs: [
+                  job('failed' in m ? 'Failed' : 'Succeeded', { jobID: '7' }),
+                  job('Succeeded', {
+                    jobID: '8',
+                    timestamp: '2025-06-01T11:00:00Z',
+                  }),
+                ],
+              },
+            });
+          }
+          if ('deleting' in m) await store.delete(m.ns, m.name);
+        }
+      }
+
+      async function allPages(
+        request: Omit<ListPageRequest, 'after'>,
+      ): Promise<{ items: ComputeInstance[]; pages: ListPage[] }> {
+        const pages: ListPage[] = [];
+        let after: string[] | undefined;
+        for (;;) {
+          const page = await store.listPage({ ...request, after });
+          pages.push(page);
+          if (page.remainingItemCount === 0) break;
+          expect(page.items).toHaveLength(request.limit);
+          after = sortKeyOf(
+            page.items[page.items.length - 1],
+            request.sort.field,
+          );
+          if (pages.length > 50) throw new Error('no end of pages');
+        }
+        return { items: pages.flatMap(p => p.items), pages };
+      }
+
+      it('pages in namespace/name order by code unit, with the count of what follows', async () => {
+        await seed();
+        const { items, pages } = await allPages({
+          filter: {},
+          sort: asc('namespace'),
+          limit: 4,
+        });
+        expect(keys(items)).toEqual([
+          'team-a/web-a',
+          'team-a/web-b',
+          'team-a/webb',
+          'team-b/cache',
+          'team-b/db-1',
+          'team-b/db-2',
+        ]);
+        expect(pages.map(p => [p.items.length, p.remainingItemCount])).toEqual([
+          [4, 2],
+          [2, 0],
+        ]);
+        expect(items[0]).toEqual(await store.get('team-a', 'web-a'));
+      });
+
+      it('sorts by name, phase and creation time, both ways', async () => {
+        await seed();
+        const all = (sort: ListPageRequest['sort']) =>
+          allPages({ filter: {}, sort, limit: 2 }).then(r => keys(r.items));
+        const byName = [
+          'team-b/cache',
+          'team-b/db-1',
+          'team-b/db-2',
+          'team-a/web-a',
+          'team-a/web-b',
+          'team-a/webb',
+        ];
+        expect(await all(asc('name'))).toEqual(byName);
+        expect(await all({ field: 'name', order: 'desc' })).toEqual(
+          [...byName].reverse(),
+        );
+        expect(await all(asc('phase'))).toEqual([
+          'team-a/webb', // no phase yet sorts first
+          'team-a/web-a', // Failed
+          'team-a/web-b', // Running
+          'team-b/cache',
+          'team-b/db-1',
+          'team-b/db-2', // Starting
+        ]);
+        const byCreation = await allPages({
+          filter: {},
+          sort: { field: 'creationTimestamp', order: 'desc' },
+          limit: 4,
+        });
+        const stamps = byCreation.items.map(i =>
+          sortKeyOf(i, 'creationTimestamp').join(' '),
+        );
+        expect(stamps).toHaveLength(6);
+        expect([...stamps].sort().reverse()).toEqual(stamps);
+      });
+
+      it('filters by namespace, requester, owner, phase, failed jobs, deletion and name', async () => {
+        await seed();
+        const find = (filter: ListPageRequest['filter']) =>
+          store
+            .listPage({ filter, sort: asc('namespace'), limit: 100 })
+            .then(p => keys(p.items));
+        expect(await find({ namespace: 'team-b' })).toEqual([
+          'team-b/cache',
+          'team-b/db-1',
+          'team-b/db-2',
+        ]);
+        expect(await find({ requestedBy: ALICE })).toEqual([
+          'team-a/web-b',
+          'team-b/db-1',
+        ]);
+        expect(await find({ owner: WEB, requestedBy: BOB })).toEqual([
+          'team-a/web-a',
+        ]);
+        expect(await find({ phase: 'Running' })).toEqual([
+          'team-a/web-b',
+          'team-b/cache',
+          'team-b/db-1',
+        ]);
+        expect(await find({ phase: '' })).toEqual(['team-a/webb']);
+        expect(await find({ failedJobs: true })).toEqual([
+          'team-a/web-a',
+          'team-b/db-2',
+        ]);
+        expect(await find({ failedJobs: false, namespace: 'team-a' })).toEqual([
+          'team-a/web-b',
+          'team-a/webb',
+        ]);
+        const later = new Date(Date.now() + 3_600_000).toISOString();
+        const earlier = new Date(Date.now() - 3_600_000).toISOString();
+        expect(await find({ deletionBefore: later })).toEqual(['team-b/cache']);
+        expect(await find({ deletionBefore: earlier })).toEqual([]);
+        expect(await find({ nameContains: 'web-' })).toEqual([
+          'team-a/web-a',
+          'team-a/web-b',
+        ]);
+        expect(await find({ nameContains: 'b-' })).toEqual([
+          'team-a/web-a',
+          'team-a/web-b',
+          'team-b/db-1',
+          'team-b/db-2',
+        ]);
+        expect(await find({ nameContains: 'WEB' })).toEqual([]);
+        expect(await find({ owner: 'group:default/nobody' })).toEqual([]);
+      });
+
+      it('applies the permission filter in the query: every page is full', async () => {
+        // 20 instances, 6 of them the caller's own or their group's.
+        for (let i = 0; i < 20; i++) {
+          const annotations: Record<string, string> = {
+            [names.requestedByAnnotation]: i % 5 === 0 ? ALICE : BOB,
+          };
+          if (i % 7 === 3) annotations[names.ownerAnnotation] = DBA;
+          await store.create(
+            newInstance(`vm-${String(i).padStart(2, '0')}`, { annotations }),
+          );
+        }
+        const permission: PermissionFilter = {
+          anyOf: [
+            { property: 'requestedBy', values: [ALICE] },
+            { property: 'owner', values: [DBA, 'group:default/other'] },
+          ],
+        };
+        const { items, pages } = await allPages({
+          filter: {},
+          permission,
+          sort: asc('name'),
+          limit: 3,
+        });
+        expect(items.map(i => i.metadata.name)).toEqual([
+          'vm-00',
+          'vm-03',
+          'vm-05',
+          'vm-10',
+          'vm-15',
+          'vm-17',
+        ]);
+        expect(pages.map(p => [p.items.length, p.remainingItemCount])).toEqual([
+          [3, 3],
+          [3, 0],
+        ]);
+        const none = await store.listPage({
+          filter: {},
+          permission: { property: 'owner', values: ['group:default/nobody'] },
+          sort: asc('namespace'),
+          limit: 3,
+        });
+        expect(none).toEqual({ items: [], remainingItemCount: 0 });
+        const notAlice = await store.listPage({
+          filter: { nameContains: 'vm-1' },
+          permission: {
+            allOf: [
+              { not: { property: 'requestedBy', values: [ALICE] } },
+              { not: { property: 'owner', values: [DBA] } },
+            ],
+          },
+          sort: asc('name'),
+          limit: 100,
+        });
+        // Rows without an owner annotation are not owned by DBA: `not` keeps them.
+        expect(notAlice.items.map(i => i.metadata.name)).toEqual([
+          'vm-11',
+          'vm-12',
+          'vm-13',
+          'vm-14',
+          'vm-16',
+          'vm-18',
+          'vm-19',
+        ]);
+      });
+
+      it('continues after a key whose object is gone, and sees objects created meanwhile', async () => {
+        await seed();
+        const first = await store.listPage({
+          filter: { namespace: 'team-a' },
+          sort: asc('namespace'),
+          limit: 1,
+        });
+        expect(keys(first.items)).toEqual(['team-a/web-a']);
+        await store.delete('team-a', 'web-a');
+        await store.create(newInstance('web-c'));
+        await store.create(newInstance('aaa'));
+        const rest = await store.listPage({
+          filter: { namespace: 'team-a' },
+          sort: asc('namespace'),
+          limit: 10,
+          after: sortKeyOf(first.items[0], 'namespace'),
+        });
+        expect(keys(rest.items)).toEqual([
+          'team-a/web-b',
+          'team-a/web-c',
+          'team-a/webb',
+        ]);
+        expect(rest.remainingItemCount).toBe(0);
       });
     });
 

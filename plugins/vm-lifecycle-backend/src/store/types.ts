@@ -1,7 +1,11 @@
+import { PermissionCriteria } from '@backstage/plugin-permission-common';
 import {
   ComputeInstance,
   ComputeInstanceSpec,
   ComputeInstanceStatus,
+  InstanceSortField,
+  Phase,
+  SortOrder,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /** What a caller supplies to create an instance; the store assigns uid, resourceVersion and timestamps. */
@@ -25,6 +29,48 @@ export interface ListOptions {
   requestedBy?: string;
   /** Exact match on the `<group>/owner` annotation (an indexed column in the database store). */
   owner?: string;
+}
+
+/** A store filter made from a permission rule's `toQuery`: the annotation must be one of the values. */
+export type InstanceQuery = {
+  property: 'requestedBy' | 'owner';
+  values: string[];
+};
+
+/** What a conditional permission decision leaves a caller allowed to see, as a store filter. */
+export type PermissionFilter = PermissionCriteria<InstanceQuery>;
+
+/** Filters of `listPage`; all combine with AND. */
+export interface PageFilter {
+  namespace?: string;
+  requestedBy?: string;
+  owner?: string;
+  /** A phase, or '' for instances without one yet. */
+  phase?: Phase | '';
+  /** true: only instances with a Failed job in `status.provisioningJobs`; false: only those without. */
+  failedJobs?: boolean;
+  /** Only instances whose deletionTimestamp is earlier than this instant (ISO 8601). */
+  deletionBefore?: string;
+  /** Part of `metadata.name`. */
+  nameContains?: string;
+}
+
+export interface ListPageRequest {
+  filter: PageFilter;
+  /** Applied in the query, like the filter; absent when the caller may see everything. */
+  permission?: PermissionFilter;
+  sort: { field: InstanceSortField; order: SortOrder };
+  /** At least 1. */
+  limit: number;
+  /** The sort key (`sortKeyOf`) of the last item of the previous page: the page starts after it. */
+  after?: string[];
+}
+
+export interface ListPage {
+  /** At most `limit` items, in the requested order. */
+  items: ComputeInstance[];
+  /** Items that match and follow the last one of this page. */
+  remainingItemCount: number;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -58,6 +104,12 @@ export type WatchListener = (event: WatchEvent) => void;
 export interface ComputeInstanceStore {
   get(namespace: string, name: string): Promise<ComputeInstance | undefined>;
   list(options?: ListOptions): Promise<ComputeInstance[]>;
+  /**
+   * One page of a filtered, sorted list, with the permission filter applied by the store, so a page
+   * is full however few of the stored objects the caller may see. Keyset-paged: an object that
+   * exists from the first page to the last and keeps its sort key is served exactly once.
+   */
+  listPage(request: ListPageRequest): Promise<ListPage>;
   /** Fails with `AlreadyExistsError` if the name is taken in the namespace (also while it is being deleted). */
   create(instance: NewComputeInstance): Promise<ComputeInstance>;
   /** Writes metadata and spec. Returns the stored object; `undefined` if the write removed it (last finalizer gone during deletion). */

@@ -4,6 +4,7 @@ import { isStaleResourceVersionError } from '../../store/errors';
 import {
   ComputeInstanceStore,
   ListOptions,
+  ListPageRequest,
   NewComputeInstance,
   WatchListener,
 } from '../../store/types';
@@ -46,6 +47,10 @@ export class KubeVirtStatusStore implements ComputeInstanceStore {
 
   list(options?: ListOptions) {
     return this.inner.list(options);
+  }
+
+  listPage(request: ListPageRequest) {
+    return this.inner.listPage(request);
   }
 
   create(instance: NewComputeInstance) {
