@@ -78,12 +78,10 @@ exports.up = async function up(knex) {
 };
 
 /**
- * @param {import('knex').Knex} knex
+ * @param {import('knex').Knex} _knex
  */
-exports.down = async function down(knex) {
-  for (const index of Object.keys(INDEXES)) {
-    await knex.raw(`DROP INDEX ${index}`);
-  }
-  await knex.raw(`ALTER TABLE ${TABLE} DROP COLUMN failed_jobs`);
-  await knex.raw(`ALTER TABLE ${TABLE} DROP COLUMN phase`);
+exports.down = async function down(_knex) {
+  throw new Error(
+    'The vm-lifecycle migrations are forward-only: restore a backup to go back before 20261202080000_list_page_columns',
+  );
 };

@@ -83,6 +83,17 @@ describe.each(availableDatabases())(
         expect(await store.list({ owner: 'group:default/web' })).toHaveLength(
           3,
         );
+        // The paged list's generated columns hold the values of rows written before them.
+        const running = await store.listPage({
+          filter: { phase: 'Running', owner: 'group:default/web' },
+          sort: { field: 'name', order: 'desc' },
+          limit: 2,
+        });
+        expect(running.items.map(o => o.metadata.name)).toEqual([
+          'old-2',
+          'old-1',
+        ]);
+        expect(running.remainingItemCount).toBe(1);
 
         const updated = await store.updateStatus({
           ...(old[0] as any),
