@@ -1,5 +1,6 @@
 import {
   ComputeInstance,
+  ComputeInstanceList,
   LifecycleEvent,
   ProvisioningJob,
   TEMPLATE_FIELD_PATHS,
@@ -150,7 +151,7 @@ export function mockVmApi(
       controllerEnabled: true,
     })),
     listTemplates: jest.fn(async () => TEMPLATES),
-    listInstances: jest.fn(async () => []),
+    listInstancePage: jest.fn(async () => pageOf([])),
     getInstance: jest.fn(async (_ns: string, name: string) =>
       makeInstance(name),
     ),
@@ -197,4 +198,16 @@ export async function responseError(
       }),
   };
   return ResponseError.fromResponse(response as any);
+}
+
+/** An answer of GET /instances: the items, and a continue token when more follow. */
+export function pageOf(
+  items: ComputeInstance[],
+  more?: { continue: string; remainingItemCount: number },
+): ComputeInstanceList {
+  return {
+    kind: 'ComputeInstanceList',
+    metadata: more ?? { remainingItemCount: 0 },
+    items,
+  };
 }

@@ -1,22 +1,15 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import {
   ComputeInstance,
+  ComputeInstanceList,
   CreateInstanceRequest,
   DeletionReleaseRequest,
+  InstanceListQuery,
   JobOutput,
   LifecycleEvent,
   RunStrategy,
   VmTemplate,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
-
-/** Query of GET /instances; every filter is optional and they combine with AND. */
-export interface InstanceFilter {
-  namespace?: string;
-  /** Entity ref of the owning catalog entity, e.g. group:default/team-a. */
-  owner?: string;
-  /** User entity ref of the requester, e.g. user:default/guest. */
-  requestedBy?: string;
-}
 
 /** What the backend tells the portal about its deployment (GET /settings). */
 export interface PortalSettings {
@@ -30,7 +23,11 @@ export interface PortalSettings {
 export interface VmLifecycleApi {
   getSettings(): Promise<PortalSettings>;
   listTemplates(): Promise<VmTemplate[]>;
-  listInstances(filter?: InstanceFilter): Promise<ComputeInstance[]>;
+  /**
+   * One page of GET /instances, filtered and sorted by the server; pass the page's
+   * `metadata.continue` (with the same query) for the next one.
+   */
+  listInstancePage(query?: InstanceListQuery): Promise<ComputeInstanceList>;
   getInstance(namespace: string, name: string): Promise<ComputeInstance>;
   createInstance(request: CreateInstanceRequest): Promise<ComputeInstance>;
   setRunStrategy(

@@ -18,14 +18,28 @@ const json = (body: unknown, status = 200) =>
   });
 
 describe('VmLifecycleClient', () => {
-  it('lists instances with only the filters given', async () => {
-    const { api, fetch } = client(() => json({ items: [] }));
-    await api.listInstances({
-      owner: 'group:default/team-a',
-      requestedBy: undefined,
-    });
+  it('asks for one page with only the parameters given, in the shared query format', async () => {
+    const page = {
+      kind: 'ComputeInstanceList',
+      metadata: { continue: 'next-token', remainingItemCount: 3 },
+      items: [],
+    };
+    const { api, fetch } = client(() => json(page));
+    await expect(
+      api.listInstancePage({
+        owner: 'group:default/team-a',
+        requestedBy: undefined,
+        failedJobs: true,
+        limit: 20,
+        continue: 'abc.def',
+      }),
+    ).resolves.toEqual(page);
     expect(fetch.mock.calls[0][0]).toBe(
-      'http://backend/api/vm-lifecycle/instances?owner=group%3Adefault%2Fteam-a',
+      'http://backend/api/vm-lifecycle/instances?owner=group%3Adefault%2Fteam-a&failedJobs=true&limit=20&continue=abc.def',
+    );
+    await api.listInstancePage();
+    expect(fetch.mock.calls[1][0]).toBe(
+      'http://backend/api/vm-lifecycle/instances',
     );
   });
 

@@ -2,18 +2,17 @@ import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
   ComputeInstance,
+  ComputeInstanceList,
   CreateInstanceRequest,
   DeletionReleaseRequest,
+  InstanceListQuery,
   JobOutput,
   LifecycleEvent,
   RunStrategy,
   VmTemplate,
+  formatInstanceListQuery,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import {
-  InstanceFilter,
-  PortalSettings,
-  VmLifecycleApi,
-} from './VmLifecycleApi';
+import { PortalSettings, VmLifecycleApi } from './VmLifecycleApi';
 
 /** Talks to the backend plugin through discovery; fetchApi adds the user's Backstage token. */
 export class VmLifecycleClient implements VmLifecycleApi {
@@ -30,17 +29,11 @@ export class VmLifecycleClient implements VmLifecycleApi {
     return body.items;
   }
 
-  async listInstances(filter: InstanceFilter = {}): Promise<ComputeInstance[]> {
-    const query = new URLSearchParams();
-    for (const [key, value] of Object.entries(filter)) {
-      if (value) query.set(key, value);
-    }
-    const suffix = query.toString() ? `?${query}` : '';
-    const body = await this.json<{ items: ComputeInstance[] }>(
-      'GET',
-      `/instances${suffix}`,
-    );
-    return body.items;
+  listInstancePage(
+    query: InstanceListQuery = {},
+  ): Promise<ComputeInstanceList> {
+    const search = formatInstanceListQuery(query);
+    return this.json('GET', `/instances${search ? `?${search}` : ''}`);
   }
 
   getInstance(namespace: string, name: string): Promise<ComputeInstance> {

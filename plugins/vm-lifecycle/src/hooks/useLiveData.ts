@@ -19,6 +19,11 @@ export interface LiveData<T> {
   error?: Error;
   /** True until the first answer (value or error) for the current key. */
   loading: boolean;
+  /**
+   * With `keepValueOnKeyChange`: true while `value` still belongs to the previous key (a page
+   * being turned), so the view can show it dimmed instead of a spinner.
+   */
+  pending: boolean;
   refresh: () => void;
   /** Whether the page is updated by signals (false: polling only). */
   live: boolean;
@@ -28,6 +33,8 @@ export interface LiveDataOptions {
   /** Which signals concern this data; all instance signals by default. */
   isRelevant?: (signal: InstanceSignal) => boolean;
   fallbackPollMs?: number;
+  /** Keep showing the last value while the first answer for a new key loads (paging). */
+  keepValueOnKeyChange?: boolean;
 }
 
 /**
@@ -44,9 +51,12 @@ export function useLiveData<T>(
     value?: T;
     error?: Error;
     loading: boolean;
+    pending: boolean;
   }>({
     loading: true,
+    pending: false,
   });
+  const keepValue = options.keepValueOnKeyChange ?? false;
   const loadRef = useRef(load);
   loadRef.current = load;
   const generation = useRef(0);
@@ -63,16 +73,26 @@ export function useLiveData<T>(
     // Only the newest request may write: an older answer arriving late would show stale data.
     const current = () => mounted.current && id === generation.current;
     loadRef.current().then(
-      value => current() && setState({ value, loading: false }),
+      value => current() && setState({ value, loading: false, pending: false }),
       error =>
-        current() && setState(s => ({ value: s.value, error, loading: false })),
+        current() &&
+        setState(s => ({
+          value: s.value,
+          error,
+          loading: false,
+          pending: false,
+        })),
     );
   }, []);
 
   useEffect(() => {
-    setState({ loading: true });
+    setState(s =>
+      keepValue && s.value !== undefined
+        ? { value: s.value, loading: false, pending: true }
+        : { loading: true, pending: false },
+    );
     refresh();
-  }, [key, refresh]);
+  }, [key, refresh, keepValue]);
 
   const { lastSignal, isSignalsAvailable } = useSignal(SIGNAL_CHANNEL);
   const isRelevantRef = useRef(options.isRelevant);

@@ -1,104 +1,67 @@
-import { job, makeInstance } from '../__testUtils__/fixtures';
+import { makeInstance } from '../__testUtils__/fixtures';
 import {
   DEFAULT_ADMIN_FILTERS,
-  filterInstances,
-  isStuckDeleting,
-  NO_OWNER,
   NO_PHASE,
-  ownersOf,
+  adminQuery,
+  deletingForMs,
+  toOwnerRef,
 } from './adminFilters';
 
-const now = Date.parse('2026-01-01T12:00:00Z');
-const a = makeInstance('a', {
-  phase: 'Running',
-  owner: 'group:default/team-a',
-});
-const b = makeInstance('b', {
-  phase: 'Failed',
-  jobs: [job({ jobID: '1', state: 'Failed' })],
-});
-const c = makeInstance('c', {
-  phase: 'Deleting',
-  deletionTimestamp: '2026-01-01T11:00:00Z',
-});
-const d = makeInstance('d', {});
-const all = [a, b, c, d];
-const names = (list: typeof all) => list.map(i => i.metadata.name);
-
-describe('admin filters', () => {
-  it('keeps everything by default', () => {
-    expect(names(filterInstances(all, DEFAULT_ADMIN_FILTERS, now))).toEqual([
-      'a',
-      'b',
-      'c',
-      'd',
-    ]);
+describe('admin filters as a server query', () => {
+  it('asks for everything, newest first, by default', () => {
+    expect(adminQuery(DEFAULT_ADMIN_FILTERS)).toEqual({
+      sort: 'creationTimestamp',
+      order: 'desc',
+    });
   });
 
-  it('filters by phase, including instances without one yet', () => {
+  it('turns every filter into its parameter', () => {
     expect(
-      names(
-        filterInstances(
-          all,
-          { ...DEFAULT_ADMIN_FILTERS, phase: 'Failed' },
-          now,
-        ),
-      ),
-    ).toEqual(['b']);
-    expect(
-      names(
-        filterInstances(
-          all,
-          { ...DEFAULT_ADMIN_FILTERS, phase: NO_PHASE },
-          now,
-        ),
-      ),
-    ).toEqual(['d']);
+      adminQuery({
+        ...DEFAULT_ADMIN_FILTERS,
+        phase: NO_PHASE,
+        owner: 'team-a',
+        failedJobs: true,
+        stuckDeleting: true,
+        stuckMinutes: 45.7,
+        search: 'web',
+        sort: { sort: 'name', order: 'asc' },
+      }),
+    ).toEqual({
+      phase: 'None',
+      owner: 'group:default/team-a',
+      failedJobs: true,
+      stuckDeletingMinutes: 45,
+      search: 'web',
+      sort: 'name',
+      order: 'asc',
+    });
   });
 
-  it('filters by owner, including instances without one', () => {
+  it('leaves out the minutes unless "stuck in Deleting" is ticked', () => {
     expect(
-      names(
-        filterInstances(
-          all,
-          { ...DEFAULT_ADMIN_FILTERS, owner: 'group:default/team-a' },
-          now,
-        ),
-      ),
-    ).toEqual(['a']);
-    expect(
-      names(
-        filterInstances(
-          all,
-          { ...DEFAULT_ADMIN_FILTERS, owner: NO_OWNER },
-          now,
-        ),
-      ),
-    ).toEqual(['b', 'c', 'd']);
-    expect(ownersOf(all)).toEqual(['group:default/team-a']);
+      adminQuery({ ...DEFAULT_ADMIN_FILTERS, stuckMinutes: 5 }),
+    ).not.toHaveProperty('stuckDeletingMinutes');
   });
 
-  it('finds failed jobs and instances stuck in Deleting beyond the threshold', () => {
+  it('reads owners the way people type them', () => {
+    expect(toOwnerRef('team-a')).toBe('group:default/team-a');
+    expect(toOwnerRef(' user:alice ')).toBe('user:default/alice');
+    expect(toOwnerRef('Component:shop/web')).toBe('component:shop/web');
+    expect(toOwnerRef('group:default/team-b')).toBe('group:default/team-b');
+    expect(toOwnerRef('')).toBe('');
+    expect(toOwnerRef('a:b:c')).toBe('');
+    expect(toOwnerRef('two words')).toBe('');
+  });
+
+  it('measures how long a deletion has been waiting', () => {
+    const now = Date.parse('2026-01-01T12:00:00Z');
     expect(
-      names(
-        filterInstances(
-          all,
-          { ...DEFAULT_ADMIN_FILTERS, failedJobs: true },
-          now,
-        ),
+      deletingForMs(
+        makeInstance('c', { deletionTimestamp: '2026-01-01T11:00:00Z' }),
+        now,
       ),
-    ).toEqual(['b']);
-    expect(isStuckDeleting(c, 59, now)).toBe(true);
-    expect(isStuckDeleting(c, 61, now)).toBe(false);
-    expect(isStuckDeleting(a, 0, now)).toBe(false);
-    expect(
-      names(
-        filterInstances(
-          all,
-          { ...DEFAULT_ADMIN_FILTERS, stuckDeleting: true, stuckMinutes: 30 },
-          now,
-        ),
-      ),
-    ).toEqual(['c']);
+    ).toBe(3_600_000);
+    expect(deletingForMs(makeInstance('d', {}), now)).toBeUndefined();
   });
 });

@@ -1,19 +1,27 @@
-import { ComputeInstance, Phase } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import { ownerOf } from './instances';
+import {
+  ComputeInstance,
+  NO_PHASE,
+  PhaseFilter,
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
+import { InstancePageQuery } from '../hooks/useInstancePages';
+import { DEFAULT_SORT, ListSort } from './listSort';
 
-export const NO_OWNER = '(no owner)';
-export const NO_PHASE = '(requested)';
+export { NO_PHASE };
 
+/** The admin view's filters; each becomes a parameter of GET /instances, applied by the server. */
 export interface AdminFilters {
   /** A phase, NO_PHASE for instances the controller has not picked up, or '' for all. */
-  phase: Phase | typeof NO_PHASE | '';
-  /** An owner entity ref, NO_OWNER, or '' for all. */
+  phase: PhaseFilter | '';
+  /** An owner as typed: an entity ref, or a group's name. */
   owner: string;
   /** Only instances whose job history has a failed job. */
   failedJobs: boolean;
   /** Only instances in Deleting for longer than `stuckMinutes`. */
   stuckDeleting: boolean;
   stuckMinutes: number;
+  /** Part of a name. */
+  search: string;
+  sort: ListSort;
 }
 
 export const DEFAULT_ADMIN_FILTERS: AdminFilters = {
@@ -22,12 +30,34 @@ export const DEFAULT_ADMIN_FILTERS: AdminFilters = {
   failedJobs: false,
   stuckDeleting: false,
   stuckMinutes: 10,
+  search: '',
+  sort: DEFAULT_SORT,
 };
 
-export function hasFailedJob(instance: ComputeInstance): boolean {
-  return (instance.status?.provisioningJobs ?? []).some(
-    j => j.state === 'Failed',
-  );
+/**
+ * An owner as people type it, as the entity ref the server filters by: "team-a" is the group
+ * group:default/team-a, "user:alice" is user:default/alice. Empty when nothing usable is typed.
+ */
+export function toOwnerRef(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return '';
+  const match = /^(?:([^:/\s]+):)?(?:([^:/\s]+)\/)?([^:/\s]+)$/.exec(trimmed);
+  if (!match) return '';
+  const [, kind = 'group', namespace = 'default', name] = match;
+  return `${kind.toLowerCase()}:${namespace}/${name}`;
+}
+
+/** The query for the filters. */
+export function adminQuery(filters: AdminFilters): InstancePageQuery {
+  const query: InstancePageQuery = { ...filters.sort };
+  if (filters.phase) query.phase = filters.phase;
+  const owner = toOwnerRef(filters.owner);
+  if (owner) query.owner = owner;
+  if (filters.failedJobs) query.failedJobs = true;
+  if (filters.stuckDeleting)
+    query.stuckDeletingMinutes = Math.max(0, Math.floor(filters.stuckMinutes));
+  if (filters.search) query.search = filters.search;
+  return query;
 }
 
 /** Milliseconds since deletion was requested, or undefined when it was not. */
@@ -39,48 +69,4 @@ export function deletingForMs(
   if (!since) return undefined;
   const start = Date.parse(since);
   return Number.isNaN(start) ? undefined : Math.max(0, now - start);
-}
-
-export function isStuckDeleting(
-  instance: ComputeInstance,
-  thresholdMinutes: number,
-  now: number,
-): boolean {
-  const ms = deletingForMs(instance, now);
-  return ms !== undefined && ms > thresholdMinutes * 60_000;
-}
-
-export function filterInstances(
-  instances: readonly ComputeInstance[],
-  filters: AdminFilters,
-  now: number = Date.now(),
-): ComputeInstance[] {
-  return instances.filter(instance => {
-    const phase = instance.status?.phase;
-    if (filters.phase === NO_PHASE && phase) return false;
-    if (filters.phase && filters.phase !== NO_PHASE && phase !== filters.phase)
-      return false;
-    const owner = ownerOf(instance);
-    if (filters.owner === NO_OWNER && owner) return false;
-    if (filters.owner && filters.owner !== NO_OWNER && owner !== filters.owner)
-      return false;
-    if (filters.failedJobs && !hasFailedJob(instance)) return false;
-    if (
-      filters.stuckDeleting &&
-      !isStuckDeleting(instance, filters.stuckMinutes, now)
-    ) {
-      return false;
-    }
-    return true;
-  });
-}
-
-/** Distinct owners, sorted, for the owner filter. */
-export function ownersOf(instances: readonly ComputeInstance[]): string[] {
-  const owners = new Set<string>();
-  for (const instance of instances) {
-    const owner = ownerOf(instance);
-    if (owner) owners.add(owner);
-  }
-  return [...owners].sort();
 }

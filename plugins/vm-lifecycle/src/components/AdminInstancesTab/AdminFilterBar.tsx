@@ -1,21 +1,61 @@
+import { useCallback, useEffect, useState } from 'react';
 import { Box, Checkbox, FormControlLabel, TextField } from '@material-ui/core';
 import { PHASES } from '../../diagrams/phaseDiagram';
-import { AdminFilters, NO_OWNER, NO_PHASE } from '../../lib/adminFilters';
-import { shortEntityRef } from '../../lib/instances';
+import { AdminFilters, NO_PHASE, toOwnerRef } from '../../lib/adminFilters';
+import { ListControls } from '../InstanceTable';
 
 export interface AdminFilterBarProps {
   filters: AdminFilters;
-  owners: string[];
   onChange: (filters: AdminFilters) => void;
 }
 
-export const AdminFilterBar = ({
-  filters,
-  owners,
-  onChange,
-}: AdminFilterBarProps) => {
+const OWNER_DEBOUNCE_MS = 400;
+
+/** The owner as typed; the list follows once typing pauses on something that reads as an entity ref. */
+const OwnerField = ({
+  owner,
+  onOwner,
+}: {
+  owner: string;
+  onOwner: (owner: string) => void;
+}) => {
+  const [text, setText] = useState(owner);
+  useEffect(() => {
+    if (text === owner) return undefined;
+    const timer = setTimeout(() => onOwner(text), OWNER_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [text, owner, onOwner]);
+  const invalid = text.trim() !== '' && toOwnerRef(text) === '';
+  return (
+    <TextField
+      id="vm-admin-filter-owner"
+      label="Owner"
+      placeholder="team-a or user:alice"
+      InputLabelProps={{ shrink: true }}
+      value={text}
+      onChange={e => setText(e.target.value)}
+      error={invalid}
+      helperText={
+        invalid ? 'An entity ref such as group:default/team-a' : undefined
+      }
+      variant="outlined"
+      size="small"
+      style={{ minWidth: 220 }}
+    />
+  );
+};
+
+export const AdminFilterBar = ({ filters, onChange }: AdminFilterBarProps) => {
   const set = (patch: Partial<AdminFilters>) =>
     onChange({ ...filters, ...patch });
+  const onOwner = useCallback(
+    (owner: string) => onChange({ ...filters, owner }),
+    [filters, onChange],
+  );
+  const onSearch = useCallback(
+    (search: string) => onChange({ ...filters, search }),
+    [filters, onChange],
+  );
   return (
     <Box
       component="section"
@@ -46,26 +86,7 @@ export const AdminFilterBar = ({
           </option>
         ))}
       </TextField>
-      <TextField
-        id="vm-admin-filter-owner"
-        select
-        SelectProps={{ native: true }}
-        InputLabelProps={{ shrink: true }}
-        label="Owner"
-        value={filters.owner}
-        onChange={e => set({ owner: e.target.value })}
-        variant="outlined"
-        size="small"
-        style={{ minWidth: 200 }}
-      >
-        <option value="">All owners</option>
-        <option value={NO_OWNER}>No owner</option>
-        {owners.map(o => (
-          <option key={o} value={o}>
-            {shortEntityRef(o)}
-          </option>
-        ))}
-      </TextField>
+      <OwnerField owner={filters.owner} onOwner={onOwner} />
       <FormControlLabel
         control={
           <Checkbox
@@ -99,6 +120,12 @@ export const AdminFilterBar = ({
         variant="outlined"
         size="small"
         style={{ width: 200 }}
+      />
+      <ListControls
+        search={filters.search}
+        onSearch={onSearch}
+        sort={filters.sort}
+        onSort={sort => set({ sort })}
       />
     </Box>
   );

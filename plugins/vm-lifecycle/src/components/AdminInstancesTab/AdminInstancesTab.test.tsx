@@ -9,7 +9,12 @@ import { configApiRef, identityApiRef } from '@backstage/core-plugin-api';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { vmLifecycleApiRef } from '../../api';
 import { rootRouteRef } from '../../routes';
-import { job, makeInstance, mockVmApi } from '../../__testUtils__/fixtures';
+import {
+  job,
+  makeInstance,
+  mockVmApi,
+  pageOf,
+} from '../../__testUtils__/fixtures';
 import { VmLifecyclePage } from '../VmLifecyclePage';
 
 const NOW = Date.now();
@@ -41,7 +46,8 @@ const INSTANCES = [
 
 async function renderAdminTab(authorize: 'ALLOW' | 'DENY' = 'ALLOW') {
   const api = mockVmApi({
-    listInstances: jest.fn().mockResolvedValue(INSTANCES),
+    // The server filters; this answer only has to show that the page is rendered as given.
+    listInstancePage: jest.fn(async () => pageOf(INSTANCES)),
   });
   await renderInTestApp(
     <TestApiProvider
@@ -71,50 +77,88 @@ const names = () =>
     .map(a => a.textContent);
 
 describe('All instances (admin)', () => {
-  it('is a tab for admins that lists every instance without a filter', async () => {
+  it('is a tab for admins that asks the server for every instance, newest first', async () => {
     const api = await renderAdminTab();
     expect(
       await screen.findByRole('tab', { name: 'All instances' }),
     ).toHaveAttribute('aria-selected', 'true');
     await screen.findByRole('link', { name: 'web-1' });
-    expect(api.listInstances).toHaveBeenCalledWith();
-    expect(names()).toEqual(
-      expect.arrayContaining(['web-1', 'db-1', 'old-1', 'new-1']),
-    );
-    expect(screen.getByText('4 of 4 instances')).toBeInTheDocument();
+    expect(api.listInstancePage).toHaveBeenCalledWith({
+      sort: 'creationTimestamp',
+      order: 'desc',
+      limit: 20,
+      continue: undefined,
+    });
+    expect(names()).toEqual(['web-1', 'db-1', 'old-1', 'new-1']);
+    expect(screen.getByText('4 instances')).toBeInTheDocument();
   });
 
-  it('filters by phase, owner, failed jobs and time stuck in Deleting', async () => {
-    await renderAdminTab();
+  it('sends phase, owner, failed jobs, time stuck in Deleting and name search to the server', async () => {
+    const api = await renderAdminTab();
     await screen.findByRole('link', { name: 'web-1' });
+    const lastQuery = () => api.listInstancePage.mock.calls.at(-1)?.[0];
 
     await userEvent.selectOptions(screen.getByLabelText('Phase'), 'Failed');
-    expect(names()).toEqual(['db-1']);
+    await waitFor(() => expect(lastQuery()).toMatchObject({ phase: 'Failed' }));
+    await userEvent.selectOptions(
+      screen.getByLabelText('Phase'),
+      'Requested (no phase yet)',
+    );
+    await waitFor(() => expect(lastQuery()).toMatchObject({ phase: 'None' }));
     await userEvent.selectOptions(screen.getByLabelText('Phase'), '');
 
-    await userEvent.selectOptions(
-      screen.getByLabelText('Owner'),
-      'group:default/team-a',
+    await userEvent.type(screen.getByLabelText('Owner'), 'team-a');
+    await waitFor(() =>
+      expect(lastQuery()).toMatchObject({ owner: 'group:default/team-a' }),
     );
-    expect(names()).toEqual(['web-1']);
-    await userEvent.selectOptions(screen.getByLabelText('Owner'), '');
+    expect(lastQuery()).not.toHaveProperty('phase');
 
     await userEvent.click(
       screen.getByRole('checkbox', { name: 'With failed jobs' }),
     );
-    expect(names().sort()).toEqual(['db-1', 'old-1']);
-    await userEvent.click(
-      screen.getByRole('checkbox', { name: 'With failed jobs' }),
+    await waitFor(() =>
+      expect(lastQuery()).toMatchObject({ failedJobs: true }),
     );
 
     await userEvent.click(
       screen.getByRole('checkbox', { name: 'Stuck in Deleting' }),
     );
-    expect(names()).toEqual(['old-1']);
+    await waitFor(() =>
+      expect(lastQuery()).toMatchObject({ stuckDeletingMinutes: 10 }),
+    );
     const minutes = screen.getByLabelText('for longer than (minutes)');
     await userEvent.clear(minutes);
-    await userEvent.type(minutes, '0');
-    await waitFor(() => expect(names().sort()).toEqual(['new-1', 'old-1']));
+    await userEvent.type(minutes, '30');
+    await waitFor(() =>
+      expect(lastQuery()).toMatchObject({ stuckDeletingMinutes: 30 }),
+    );
+
+    await userEvent.type(screen.getByLabelText('Search by name'), 'db');
+    await waitFor(() =>
+      expect(lastQuery()).toEqual({
+        owner: 'group:default/team-a',
+        failedJobs: true,
+        stuckDeletingMinutes: 30,
+        search: 'db',
+        sort: 'creationTimestamp',
+        order: 'desc',
+        limit: 20,
+        continue: undefined,
+      }),
+    );
+    expect(screen.getByText('4 matching instances')).toBeInTheDocument();
+  });
+
+  it('says an owner that is not an entity ref is not one, and does not send it', async () => {
+    const api = await renderAdminTab();
+    await screen.findByRole('link', { name: 'web-1' });
+    await userEvent.type(screen.getByLabelText('Owner'), 'a:b:c');
+    expect(
+      await screen.findByText('An entity ref such as group:default/team-a'),
+    ).toBeInTheDocument();
+    await new Promise(r => setTimeout(r, 600));
+    for (const [query] of api.listInstancePage.mock.calls)
+      expect(query).not.toHaveProperty('owner');
   });
 
   it('offers the admin actions on every row, each named after its instance', async () => {

@@ -6,32 +6,31 @@ import {
   TableColumn,
   WarningPanel,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
 import { Box, Button, Typography } from '@material-ui/core';
-import { vmLifecycleApiRef } from '../../api';
-import { useLiveData, useNow } from '../../hooks/useLiveData';
+import { useInstancePages } from '../../hooks/useInstancePages';
+import { useNow } from '../../hooks/useLiveData';
 import {
   DEFAULT_ADMIN_FILTERS,
+  adminQuery,
   deletingForMs,
-  filterInstances,
-  ownersOf,
 } from '../../lib/adminFilters';
 import { errorMessage } from '../../lib/errors';
 import { formatDuration } from '../../lib/instances';
 import { InstanceActions } from '../InstancePage';
-import { InstanceRow, InstanceTable } from '../InstanceTable';
+import { InstanceRow, PagedInstanceTable } from '../InstanceTable';
 import { LiveIndicator } from '../status/LiveIndicator';
 import { AdminFilterBar } from './AdminFilterBar';
 
+export const ADMIN_PAGE_SIZE = 20;
+
 /** Every instance in every namespace, for the platform team. */
 export const AdminInstancesTab = () => {
-  const api = useApi(vmLifecycleApiRef);
-  const data = useLiveData('all', () => api.listInstances());
   const [filters, setFilters] = useState(DEFAULT_ADMIN_FILTERS);
+  const data = useInstancePages(adminQuery(filters), ADMIN_PAGE_SIZE);
   const now = useNow(10_000);
 
   if (data.loading) return <Progress />;
-  if (data.error && !data.value) {
+  if (data.error && !data.items) {
     return (
       <WarningPanel
         defaultExpanded
@@ -45,8 +44,10 @@ export const AdminInstancesTab = () => {
       </WarningPanel>
     );
   }
-  const all = data.value ?? [];
-  const shown = filterInstances(all, filters, now);
+  const shown = data.items ?? [];
+  const filtered =
+    JSON.stringify(adminQuery(filters)) !==
+    JSON.stringify(adminQuery(DEFAULT_ADMIN_FILTERS));
   const deletingColumn: TableColumn<InstanceRow> = {
     title: 'Deleting for',
     cellStyle: { whiteSpace: 'nowrap' },
@@ -81,12 +82,8 @@ export const AdminInstancesTab = () => {
       >
         <LiveIndicator live={data.live} />
       </ContentHeader>
-      <AdminFilterBar
-        filters={filters}
-        owners={ownersOf(all)}
-        onChange={setFilters}
-      />
-      {all.length === 0 ? (
+      <AdminFilterBar filters={filters} onChange={setFilters} />
+      {shown.length === 0 && !filtered && !data.hasPrevious ? (
         <EmptyState
           missing="data"
           title="No virtual machines exist yet"
@@ -94,9 +91,13 @@ export const AdminInstancesTab = () => {
         />
       ) : (
         <Box>
-          <InstanceTable
-            title={`${shown.length} of ${all.length} instances`}
-            instances={shown}
+          <PagedInstanceTable
+            title={
+              filtered
+                ? `${data.total ?? shown.length} matching instances`
+                : `${data.total ?? shown.length} instances`
+            }
+            pages={data}
             columns={[
               'name',
               'size',
@@ -107,7 +108,6 @@ export const AdminInstancesTab = () => {
               'age',
             ]}
             extraColumns={extraColumns}
-            pageSize={20}
             emptyContent={
               <Box p={3}>
                 <Typography>No instance matches these filters.</Typography>

@@ -10,7 +10,12 @@ import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { Entity } from '@backstage/catalog-model';
 import { vmLifecycleApiRef, VmLifecycleApi } from '../../api';
 import { rootRouteRef } from '../../routes';
-import { job, makeInstance, mockVmApi } from '../../__testUtils__/fixtures';
+import {
+  job,
+  makeInstance,
+  mockVmApi,
+  pageOf,
+} from '../../__testUtils__/fixtures';
 import { EntityVmLifecycleCard } from './EntityVmLifecycleCard';
 
 const TEAM_A: Entity = {
@@ -40,27 +45,70 @@ async function renderCard(api: VmLifecycleApi) {
 describe('EntityVmLifecycleCard', () => {
   it('lists the VMs the entity owns', async () => {
     const api = mockVmApi({
-      listInstances: jest.fn().mockResolvedValue([
-        makeInstance('team-vm', {
-          phase: 'Running',
-          owner: 'group:default/team-a',
-          ipAddress: '10.0.0.9',
-          jobs: [job({ jobID: '5', state: 'Succeeded' })],
-        }),
-      ]),
+      listInstancePage: jest.fn().mockResolvedValue(
+        pageOf([
+          makeInstance('team-vm', {
+            phase: 'Running',
+            owner: 'group:default/team-a',
+            ipAddress: '10.0.0.9',
+            jobs: [job({ jobID: '5', state: 'Succeeded' })],
+          }),
+        ]),
+      ),
     });
     await renderCard(api);
     expect(
       await screen.findByRole('link', { name: 'team-vm' }),
     ).toHaveAttribute('href', '/virtual-machines/default/team-vm');
-    expect(api.listInstances).toHaveBeenCalledWith({
+    expect(api.listInstancePage).toHaveBeenCalledWith({
       owner: 'group:default/team-a',
+      sort: 'name',
+      order: 'asc',
+      limit: 10,
+      continue: undefined,
     });
+    // One page: no pager.
+    expect(screen.queryByRole('navigation', { name: 'Pages' })).toBeNull();
     const list = screen.getByRole('list', {
       name: 'Virtual machines of team-a',
     });
     expect(within(list).getByText('Running')).toBeInTheDocument();
     expect(within(list).getByText(/10\.0\.0\.9/)).toBeInTheDocument();
+  });
+
+  it("pages through many VMs with the server's continue token", async () => {
+    const first = Array.from({ length: 10 }, (_, i) =>
+      makeInstance(`vm-${String(i).padStart(2, '0')}`, {
+        owner: 'group:default/team-a',
+      }),
+    );
+    const api = mockVmApi({
+      listInstancePage: jest.fn(async query =>
+        query?.continue === 'after-vm-09'
+          ? pageOf([makeInstance('vm-10', { owner: 'group:default/team-a' })])
+          : pageOf(first, { continue: 'after-vm-09', remainingItemCount: 1 }),
+      ),
+    });
+    await renderCard(api);
+    await screen.findByRole('link', { name: 'vm-00' });
+    const pager = screen.getByRole('navigation', { name: 'Pages' });
+    expect(within(pager).getByText('1–10 of 11')).toBeInTheDocument();
+    expect(
+      within(pager).getByRole('button', { name: 'Previous page' }),
+    ).toBeDisabled();
+    await userEvent.click(
+      within(pager).getByRole('button', { name: 'Next page' }),
+    );
+    expect(await screen.findByRole('link', { name: 'vm-10' })).toBeVisible();
+    expect(screen.queryByRole('link', { name: 'vm-00' })).toBeNull();
+    expect(api.listInstancePage).toHaveBeenLastCalledWith(
+      expect.objectContaining({ continue: 'after-vm-09', limit: 10 }),
+    );
+    expect(screen.getByText('11–11 of 11')).toBeInTheDocument();
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Previous page' }),
+    );
+    expect(await screen.findByRole('link', { name: 'vm-00' })).toBeVisible();
   });
 
   it('says when the entity owns none', async () => {
@@ -95,7 +143,7 @@ describe('EntityVmLifecycleCard', () => {
   it('shows why the list could not be loaded', async () => {
     await renderCard(
       mockVmApi({
-        listInstances: jest.fn().mockRejectedValue(new Error('nope')),
+        listInstancePage: jest.fn().mockRejectedValue(new Error('nope')),
       }),
     );
     expect(

@@ -1,5 +1,5 @@
 import { InfoCard, Link, Progress } from '@backstage/core-components';
-import { useApi, useRouteRef } from '@backstage/core-plugin-api';
+import { useRouteRef } from '@backstage/core-plugin-api';
 import { humanizeEntityRef, useEntity } from '@backstage/plugin-catalog-react';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
@@ -11,12 +11,12 @@ import {
 } from '@material-ui/core';
 import { Alert } from '@material-ui/lab';
 import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
-import { vmLifecycleApiRef } from '../../api';
-import { useLiveData } from '../../hooks/useLiveData';
+import { useInstancePages } from '../../hooks/useInstancePages';
 import { errorMessage } from '../../lib/errors';
 import { latestJobOf, sizeText } from '../../lib/instances';
 import { jobLabel } from '../../lib/jobs';
 import { instanceRouteRef, rootRouteRef } from '../../routes';
+import { InstancePager } from '../InstanceTable';
 import { RequestVmButton } from '../RequestVmDialog';
 import { PhaseStatus } from '../status/StatusLabel';
 import { CARD_TITLE_PROPS } from '../status/cardTitle';
@@ -45,28 +45,30 @@ const InstanceItem = ({ instance }: { instance: ComputeInstance }) => {
   );
 };
 
+export const ENTITY_CARD_PAGE_SIZE = 10;
+
 /** The VMs owned by the entity of the page, with "Request VM" that makes the entity the owner. */
 export const EntityVmLifecycleCard = () => {
   const { entity } = useEntity();
-  const api = useApi(vmLifecycleApiRef);
   const rootLink = useRouteRef(rootRouteRef);
   const owner = stringifyEntityRef(entity);
-  const data = useLiveData(`owner=${owner}`, () =>
-    api.listInstances({ owner }),
+  const data = useInstancePages(
+    { owner, sort: 'name', order: 'asc' },
+    ENTITY_CARD_PAGE_SIZE,
   );
   const display = humanizeEntityRef(entity, { defaultKind: entity.kind });
 
   let body;
   if (data.loading) {
     body = <Progress />;
-  } else if (data.error && !data.value) {
+  } else if (data.error && !data.items) {
     body = (
       <Alert severity="error">
         Could not load the virtual machines of {display}:{' '}
         {errorMessage(data.error)}
       </Alert>
     );
-  } else if (!data.value?.length) {
+  } else if (!data.items?.length) {
     body = (
       <Typography variant="body2" color="textSecondary">
         {display} owns no virtual machines yet. Request one here and it is
@@ -75,14 +77,22 @@ export const EntityVmLifecycleCard = () => {
     );
   } else {
     body = (
-      <List dense disablePadding aria-label={`Virtual machines of ${display}`}>
-        {data.value.map(i => (
-          <InstanceItem
-            key={`${i.metadata.namespace}/${i.metadata.name}`}
-            instance={i}
-          />
-        ))}
-      </List>
+      <>
+        <List
+          dense
+          disablePadding
+          aria-label={`Virtual machines of ${display}`}
+          style={{ opacity: data.pending ? 0.6 : 1 }}
+        >
+          {data.items.map(i => (
+            <InstanceItem
+              key={`${i.metadata.namespace}/${i.metadata.name}`}
+              instance={i}
+            />
+          ))}
+        </List>
+        <InstancePager pages={data} />
+      </>
     );
   }
 

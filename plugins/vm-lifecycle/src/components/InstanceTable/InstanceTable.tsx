@@ -58,6 +58,11 @@ export interface InstanceTableProps {
   extraColumns?: TableColumn<InstanceRow>[];
   emptyContent?: ReactNode;
   pageSize?: number;
+  /**
+   * The rows are one page that the server filtered and sorted (see PagedInstanceTable): the
+   * table must not page, search or sort them again, which would only reorder one page.
+   */
+  serverPaged?: boolean;
 }
 
 const NameCell = ({ instance }: { instance: ComputeInstance }) => {
@@ -113,6 +118,7 @@ export const InstanceTable = ({
   extraColumns = [],
   emptyContent,
   pageSize = 10,
+  serverPaged = false,
 }: InstanceTableProps) => {
   const now = useNow(10_000);
   const all: Record<InstanceColumn, TableColumn<InstanceRow>> = {
@@ -176,7 +182,7 @@ export const InstanceTable = ({
           {formatAge(row.metadata.creationTimestamp, now)}
         </Typography>
       ),
-      defaultSort: 'desc',
+      ...(serverPaged ? {} : { defaultSort: 'desc' as const }),
     },
   };
   const rows: InstanceRow[] = instances.map(i => ({
@@ -189,10 +195,11 @@ export const InstanceTable = ({
       subtitle={subtitle}
       isLoading={loading}
       options={{
-        paging: rows.length > pageSize,
+        paging: !serverPaged && rows.length > pageSize,
         pageSize,
         padding: 'dense',
-        search: rows.length > 5,
+        search: !serverPaged && rows.length > 5,
+        sorting: !serverPaged,
         emptyRowsWhenPaging: false,
       }}
       columns={[...columns.map(c => all[c]), ...extraColumns]}

@@ -1,1 +1,3 @@
 export * from './InstanceTable';
+export * from './PagedInstanceTable';
+export * from './ListControls';

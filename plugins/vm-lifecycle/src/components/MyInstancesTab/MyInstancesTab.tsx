@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import {
   ContentHeader,
@@ -6,23 +7,27 @@ import {
   SupportButton,
   WarningPanel,
 } from '@backstage/core-components';
-import { useApi, useRouteRef } from '@backstage/core-plugin-api';
+import { useRouteRef } from '@backstage/core-plugin-api';
 import { Box, Button, Typography } from '@material-ui/core';
-import { vmLifecycleApiRef } from '../../api';
 import { useCurrentUserRef } from '../../hooks/useCurrentUser';
-import { useLiveData } from '../../hooks/useLiveData';
+import { useInstancePages } from '../../hooks/useInstancePages';
 import { errorMessage } from '../../lib/errors';
 import { instanceRouteRef } from '../../routes';
-import { InstanceTable } from '../InstanceTable';
+import { DEFAULT_SORT } from '../../lib/listSort';
+import { ListControls, PagedInstanceTable } from '../InstanceTable';
 import { RequestVmButton } from '../RequestVmDialog';
 import { LiveIndicator } from '../status/LiveIndicator';
 
+export const MY_INSTANCES_PAGE_SIZE = 20;
+
 const MyInstances = ({ userRef }: { userRef: string }) => {
-  const api = useApi(vmLifecycleApiRef);
   const navigate = useNavigate();
   const instanceLink = useRouteRef(instanceRouteRef);
-  const data = useLiveData(`requestedBy=${userRef}`, () =>
-    api.listInstances({ requestedBy: userRef }),
+  const [search, setSearch] = useState('');
+  const [sort, setSort] = useState(DEFAULT_SORT);
+  const data = useInstancePages(
+    { requestedBy: userRef, search: search || undefined, ...sort },
+    MY_INSTANCES_PAGE_SIZE,
   );
   const request = (
     <RequestVmButton
@@ -40,7 +45,7 @@ const MyInstances = ({ userRef }: { userRef: string }) => {
   let body;
   if (data.loading) {
     body = <Progress />;
-  } else if (data.error && !data.value) {
+  } else if (data.error && !data.items) {
     body = (
       <WarningPanel
         defaultExpanded
@@ -53,7 +58,7 @@ const MyInstances = ({ userRef }: { userRef: string }) => {
         </Button>
       </WarningPanel>
     );
-  } else if (!data.value?.length) {
+  } else if (!data.items?.length && !search && !data.hasPrevious) {
     body = (
       <EmptyState
         missing="data"
@@ -76,10 +81,29 @@ const MyInstances = ({ userRef }: { userRef: string }) => {
             </WarningPanel>
           </Box>
         )}
-        <InstanceTable
-          title="Your virtual machines"
+        <Box mb={2}>
+          <ListControls
+            search={search}
+            onSearch={setSearch}
+            sort={sort}
+            onSort={setSort}
+          />
+        </Box>
+        <PagedInstanceTable
+          title={
+            data.total !== undefined
+              ? `Your virtual machines (${data.total})`
+              : 'Your virtual machines'
+          }
           subtitle="Click a name to see its jobs, live output and lifecycle"
-          instances={data.value}
+          pages={data}
+          emptyContent={
+            <Box p={3}>
+              <Typography>
+                No virtual machine of yours matches “{search}”.
+              </Typography>
+            </Box>
+          }
         />
       </>
     );

@@ -10,7 +10,12 @@ import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { signalApiRef } from '@backstage/plugin-signals-react';
 import { vmLifecycleApiRef, VmLifecycleApi } from '../../api';
 import { rootRouteRef } from '../../routes';
-import { job, makeInstance, mockVmApi } from '../../__testUtils__/fixtures';
+import {
+  job,
+  makeInstance,
+  mockVmApi,
+  pageOf,
+} from '../../__testUtils__/fixtures';
 import { VmLifecyclePage } from './VmLifecyclePage';
 
 // AuthorizeResult lives in plugin-permission-common; its values are these strings.
@@ -68,7 +73,9 @@ const STARTING = makeInstance('web-2', {
 describe('Virtual Machines page', () => {
   it("lists the caller's instances with phase, latest job and who requested them", async () => {
     const api = mockVmApi({
-      listInstances: jest.fn().mockResolvedValue([RUNNING, STARTING]),
+      listInstancePage: jest
+        .fn()
+        .mockResolvedValue(pageOf([RUNNING, STARTING])),
     });
     await renderPage(api);
 
@@ -79,8 +86,12 @@ describe('Virtual Machines page', () => {
       'href',
       '/virtual-machines/default/web-1',
     );
-    expect(api.listInstances).toHaveBeenCalledWith({
+    expect(api.listInstancePage).toHaveBeenCalledWith({
       requestedBy: 'user:default/guest',
+      sort: 'creationTimestamp',
+      order: 'desc',
+      limit: 20,
+      continue: undefined,
     });
 
     const table = screen.getByRole('table');
@@ -116,6 +127,34 @@ describe('Virtual Machines page', () => {
     expect(within(row2).getByText('provision job 8')).toBeInTheDocument();
   });
 
+  it('searches by name and sorts on the server, and says when nothing matches', async () => {
+    const api = mockVmApi({
+      listInstancePage: jest.fn(async query =>
+        pageOf(query?.search === 'zzz' ? [] : [RUNNING, STARTING]),
+      ),
+    });
+    await renderPage(api);
+    await screen.findByRole('link', { name: 'web-1' });
+    expect(screen.getByText('Your virtual machines (2)')).toBeInTheDocument();
+
+    await userEvent.type(screen.getByLabelText('Search by name'), 'ZZ Z!');
+    await waitFor(() =>
+      expect(api.listInstancePage).toHaveBeenLastCalledWith(
+        expect.objectContaining({ search: 'zzz', limit: 20 }),
+      ),
+    );
+    expect(
+      await screen.findByText('No virtual machine of yours matches “zzz”.'),
+    ).toBeInTheDocument();
+
+    await userEvent.selectOptions(screen.getByLabelText('Sort'), 'name:asc');
+    await waitFor(() =>
+      expect(api.listInstancePage).toHaveBeenLastCalledWith(
+        expect.objectContaining({ search: 'zzz', sort: 'name', order: 'asc' }),
+      ),
+    );
+  });
+
   it('invites a first-time user to request a VM', async () => {
     await renderPage(mockVmApi());
     expect(
@@ -140,10 +179,10 @@ describe('Virtual Machines page', () => {
 
   it('says why the list is missing when the backend fails, and retries', async () => {
     const api = mockVmApi({
-      listInstances: jest
+      listInstancePage: jest
         .fn()
         .mockRejectedValueOnce(new Error('connect ECONNREFUSED'))
-        .mockResolvedValue([RUNNING]),
+        .mockResolvedValue(pageOf([RUNNING])),
     });
     await renderPage(api);
     expect(
@@ -159,12 +198,14 @@ describe('Virtual Machines page', () => {
   it('refetches when a vm-lifecycle signal arrives', async () => {
     const signals = mockSignals();
     const api = mockVmApi({
-      listInstances: jest
+      listInstancePage: jest
         .fn()
-        .mockResolvedValueOnce([STARTING])
-        .mockResolvedValue([
-          { ...STARTING, status: { ...STARTING.status, phase: 'Running' } },
-        ]),
+        .mockResolvedValueOnce(pageOf([STARTING]))
+        .mockResolvedValue(
+          pageOf([
+            { ...STARTING, status: { ...STARTING.status, phase: 'Running' } },
+          ]),
+        ),
     });
     await renderPage(api, { signals });
     const link = await screen.findByRole('link', { name: 'web-2' });
@@ -180,7 +221,7 @@ describe('Virtual Machines page', () => {
       resourceVersion: '2',
       phase: 'Running',
     });
-    await waitFor(() => expect(api.listInstances).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect(api.listInstancePage).toHaveBeenCalledTimes(2));
     await waitFor(() =>
       expect(
         within(
@@ -194,16 +235,16 @@ describe('Virtual Machines page', () => {
     jest.useFakeTimers();
     try {
       const api = mockVmApi({
-        listInstances: jest.fn().mockResolvedValue([RUNNING]),
+        listInstancePage: jest.fn().mockResolvedValue(pageOf([RUNNING])),
       });
       await renderPage(api);
       await screen.findByRole('link', { name: 'web-1' });
       expect(screen.getByText('Refreshing every 15 s')).toBeInTheDocument();
-      const calls = api.listInstances.mock.calls.length;
+      const calls = api.listInstancePage.mock.calls.length;
       await act(async () => {
         jest.advanceTimersByTime(15_000);
       });
-      expect(api.listInstances.mock.calls.length).toBe(calls + 1);
+      expect(api.listInstancePage.mock.calls.length).toBe(calls + 1);
     } finally {
       jest.useRealTimers();
     }
