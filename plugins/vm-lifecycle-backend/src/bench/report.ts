@@ -336,14 +336,14 @@ export function listTable(list: ListLatencyResult): string {
   return [
     `### GET /instances with ${list.instances} stored instances (${list.store}, ${list.requests} sequential requests each)`,
     '',
-    '| request | items | response | p50 | p95 | p99 | max |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| request | caller | items | remaining | response | p50 | p95 | p99 | max |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     ...list.queries.map(
       q =>
-        `| ${q.query} | ${q.items} | ${q.responseKiB} KiB | ${fmt(q.latencyMs.p50, 'ms')} | ${fmt(q.latencyMs.p95, 'ms')} | ${fmt(q.latencyMs.p99, 'ms')} | ${fmt(q.latencyMs.max, 'ms')} |`,
+        `| ${q.query} | ${q.caller} | ${q.items} | ${q.remainingItemCount} | ${q.responseKiB} KiB | ${fmt(q.latencyMs.p50, 'ms')} | ${fmt(q.latencyMs.p95, 'ms')} | ${fmt(q.latencyMs.p99, 'ms')} | ${fmt(q.latencyMs.max, 'ms')} |`,
     ),
     '',
-    `Unfiltered list without HTTP (in-process, 50 calls): InstanceService.list p50 ${fmt(list.breakdownMs.serviceList.p50, 'ms')} / p95 ${fmt(list.breakdownMs.serviceList.p95, 'ms')}; JSON.stringify of the answer p50 ${fmt(list.breakdownMs.stringify.p50, 'ms')} / p95 ${fmt(list.breakdownMs.stringify.p95, 'ms')}.`,
+    `First page without HTTP (in-process, 50 calls): InstanceService.listPage p50 ${fmt(list.breakdownMs.servicePage.p50, 'ms')} / p95 ${fmt(list.breakdownMs.servicePage.p95, 'ms')}; JSON.stringify of the answer p50 ${fmt(list.breakdownMs.stringify.p50, 'ms')} / p95 ${fmt(list.breakdownMs.stringify.p95, 'ms')}.`,
   ].join('\n');
 }
 
@@ -394,19 +394,26 @@ export function evaluateTargets(
     });
   }
   if (list) {
-    const plain = list.queries.find(q => q.query === 'GET /instances');
-    const p95 = plain?.latencyMs.p95;
+    // Issue 12: a page of 100, unfiltered and filtered by owner, p95 <= 50 ms at 100,000 stored.
+    const judged = list.queries.filter(
+      q =>
+        q.caller.startsWith('admin') &&
+        (q.query === 'GET /instances?limit=100' ||
+          q.query.startsWith('GET /instances?limit=100&owner=')),
+    );
+    const worst = Math.max(...judged.map(q => q.latencyMs.p95 ?? Infinity));
     targets.push({
-      target: 'GET /instances p95 <= 100 ms at 10,000 instances',
-      measured: `p95 ${fmt(p95, 'ms')} for ${list.instances} instances (${plain?.responseKiB} KiB); filtered: ${list.queries
-        .filter(q => q !== plain)
+      target: `a page of 100 p95 <= 50 ms with 100,000 stored, unfiltered and by owner (${list.store})`,
+      measured: `${judged
         .map(
           q =>
-            `${q.query.replace('GET /instances', '')} ${q.items} items p95 ${fmt(q.latencyMs.p95, 'ms')}`,
+            `${q.query.replace('GET /instances', '')} p95 ${fmt(q.latencyMs.p95, 'ms')}`,
         )
-        .join(', ')}`,
+        .join(', ')} with ${list.instances} stored; all queries in the list table`,
       met:
-        p95 === undefined || list.instances < 10_000 ? undefined : p95 <= 100,
+        judged.length === 0 || list.instances < 100_000
+          ? undefined
+          : worst <= 50,
     });
   }
   for (const r of runs.filter(x => x.scenario === 'storm')) {

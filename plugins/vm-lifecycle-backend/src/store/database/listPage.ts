@@ -83,12 +83,17 @@ function applyFilter(
   filter: PageFilter,
   pg: boolean,
 ): void {
-  if (filter.namespace !== undefined)
-    query.where('namespace', filter.namespace);
+  // On PostgreSQL the indexes of these columns are COLLATE "C": an equality in the default
+  // collation could not use them (a sequential scan of every row for `phase=Failed`).
+  const equals = (name: string, value: string) =>
+    pg
+      ? query.whereRaw(`"${name}" COLLATE "C" = ?`, [value])
+      : query.where(name, value);
+  if (filter.namespace !== undefined) equals('namespace', filter.namespace);
   if (filter.requestedBy !== undefined)
     query.where('requested_by', filter.requestedBy);
   if (filter.owner !== undefined) query.where('owner', filter.owner);
-  if (filter.phase !== undefined) query.where('phase', filter.phase);
+  if (filter.phase !== undefined) equals('phase', filter.phase);
   if (filter.failedJobs !== undefined)
     query.where('failed_jobs', filter.failedJobs ? 1 : 0);
   if (filter.deletionBefore !== undefined) {
