@@ -282,6 +282,8 @@ interface InstanceRecord {
   provisionStateAtDelete?: string;
   goneAt?: number;
   phase?: string;
+  /** When the store first showed the controller's finalizer on it (the controller took it on). */
+  finalizedAt?: number;
 }
 
 interface StoreJobView {
@@ -398,6 +400,8 @@ export async function runScenario(
     if (rec) {
       rec.uid ??= metadata.uid;
       rec.phase = status.phase;
+      if (metadata.finalizers?.includes(names.finalizer))
+        rec.finalizedAt ??= now;
       if (event.type === 'DELETED') rec.goneAt ??= now;
       else if (status.phase === 'Running' && !metadata.deletionTimestamp)
         rec.runningAt ??= now;
@@ -671,6 +675,15 @@ export async function runScenario(
     deletesOpen = false;
     const late = all.filter(r => !r.keeper && !r.deleteScheduled);
     deletedLate = late.length;
+    // At large N the work queue may not have reached some of them yet. Deleting one before the
+    // controller took it on removes it at once, correctly (no job, no VM), but then it is not
+    // the delete-while-provisioning case it stands for: wait until the controller has it.
+    await waitUntil(
+      () => late.every(r => r.finalizedAt !== undefined),
+      deadline,
+      'the controller to take on every instance still to be deleted',
+      () => stuck(late.filter(r => r.finalizedAt === undefined)),
+    );
     deletionStartedAt = Date.now();
     await Promise.all([...late, ...keepers].map(r => requestDelete(r)));
     await waitUntil(
