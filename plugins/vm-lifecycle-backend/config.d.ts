@@ -113,6 +113,16 @@ export interface Config {
         insecureSkipTlsVerify?: boolean;
         /** Request timeout. Default 30 s. */
         timeout?: HumanDuration;
+        /**
+         * AAP's web UI, e.g. https://aap.example.com: the portal links every job to its page there
+         * ("Open in AAP"). No links when unset.
+         */
+        uiUrl?: string;
+        /**
+         * `gateway` (AAP 2.5+: <uiUrl>/execution/jobs/...) or `controller` (AWX and AAP 2.4:
+         * <uiUrl>/#/jobs/...). Default gateway.
+         */
+        uiStyle?: 'gateway' | 'controller';
       };
       /** Event-Driven Ansible: the whole instance is POSTed to AAP 2.5 event streams. */
       eda?: {

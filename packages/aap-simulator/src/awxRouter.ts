@@ -21,6 +21,7 @@ import { isFinished, JobEngine, JobType, SimJob } from './jobs';
 import { queryJobs } from './jobListQuery';
 import { acceptLaunch } from './launchRequest';
 import { paginate } from './pagination';
+import { stripAnsi } from './playbooks';
 import type { TemplateCatalog } from './templates';
 import type { RequestKind, TemplateKind } from './types';
 
@@ -437,7 +438,8 @@ export class AwxApi {
 
   private stdout(request: AwxRequest, id: string): void {
     const job = this.findJob('job', id);
-    const text = this.deps.engine.stdout(job);
+    const ansi = this.deps.engine.stdout(job);
+    const text = stripAnsi(ansi);
     const format = request.query.get('format') ?? 'txt';
     switch (format) {
       case 'json': {
@@ -449,12 +451,14 @@ export class AwxApi {
         return;
       }
       case 'txt':
-      case 'ansi':
         sendText(request.res, 200, text);
+        return;
+      case 'ansi':
+        sendText(request.res, 200, ansi);
         return;
       case 'txt_download':
       case 'ansi_download':
-        sendText(request.res, 200, text, {
+        sendText(request.res, 200, format === 'ansi_download' ? ansi : text, {
           'Content-Disposition': `attachment; filename="job_${job.id}.txt"`,
         });
         return;

@@ -7,6 +7,7 @@ import {
   PlaybookDefinition,
   simulatedFailureMessage,
   TaskDefinition,
+  stripAnsi,
   taskDurations,
 } from './playbooks';
 import type { Scheduler } from './scheduler';
@@ -366,7 +367,8 @@ export class JobEngine {
       stdout: ansibleOutput.noMoreHosts(),
     });
     this.emitStats(job);
-    job.resultTraceback = `TASK [${task.name}] ${fatal}`;
+    // AWX keeps the traceback as plain text, without the colours of the event stdout.
+    job.resultTraceback = `TASK [${task.name}] ${stripAnsi(fatal)}`;
     this.finish(job, run.cancelRequested ? 'canceled' : 'failed');
   }
 

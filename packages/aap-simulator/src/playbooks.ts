@@ -100,21 +100,52 @@ function banner(text: string): string {
   return `${text} ${'*'.repeat(Math.max(3, 79 - text.length))}`;
 }
 
+/*
+ * Ansible colours its output, and AWX stores the colours in the job events' stdout: the
+ * `format=ansi` output keeps them, `format=txt` strips them (as AWX's stdout view does).
+ */
+const GREEN = '\u001b[0;32m';
+const YELLOW = '\u001b[0;33m';
+const RED = '\u001b[0;31m';
+const RESET = '\u001b[0m';
+const paint = (colour: string, text: string) => `${colour}${text}${RESET}`;
+
+/** The host's colour in the recap: red with failures, yellow with changes, else green. */
+function recapColour(stats: { changed: number; failures: number }): string {
+  if (stats.failures) return RED;
+  return stats.changed ? YELLOW : GREEN;
+}
+
+/** Colour codes (SGR sequences) out of Ansible output. */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
+}
+
 export const ansibleOutput = {
   playStart: (play: string) => `\n${banner(`PLAY [${play}]`)}`,
   taskStart: (task: string) => `\n${banner(`TASK [${task}]`)}`,
   ok: (changed: boolean, msg?: string) =>
-    `${changed ? 'changed' : 'ok'}: [${HOST}]${msg ? ` => {\n    "msg": ${JSON.stringify(msg)}\n}` : ''}`,
+    paint(
+      changed ? YELLOW : GREEN,
+      `${changed ? 'changed' : 'ok'}: [${HOST}]${msg ? ` => {\n    "msg": ${JSON.stringify(msg)}\n}` : ''}`,
+    ),
   failed: (msg: string) =>
-    `fatal: [${HOST}]: FAILED! => {"changed": false, "msg": ${JSON.stringify(msg)}}`,
-  noMoreHosts: () => `\n${banner('NO MORE HOSTS LEFT')}`,
-  interrupted: () => '[ERROR]: User interrupted execution',
+    paint(
+      RED,
+      `fatal: [${HOST}]: FAILED! => {"changed": false, "msg": ${JSON.stringify(msg)}}`,
+    ),
+  noMoreHosts: () => `\n${paint(RED, banner('NO MORE HOSTS LEFT'))}`,
+  interrupted: () => paint(RED, '[ERROR]: User interrupted execution'),
   recap: (stats: { ok: number; changed: number; failures: number }) =>
-    `\n${banner('PLAY RECAP')}\n${HOST.padEnd(27)}: ok=${String(stats.ok).padEnd(4)} changed=${String(
-      stats.changed,
-    ).padEnd(
-      4,
-    )} unreachable=0    failed=${String(stats.failures).padEnd(4)} skipped=0    rescued=0    ignored=0   `,
+    `\n${banner('PLAY RECAP')}\n${paint(recapColour(stats), HOST.padEnd(27))}: ${paint(GREEN, `ok=${String(stats.ok).padEnd(4)}`)} ${paint(
+      YELLOW,
+      `changed=${String(stats.changed).padEnd(4)}`,
+    )} unreachable=0    ${
+      stats.failures
+        ? paint(RED, `failed=${String(stats.failures).padEnd(4)}`)
+        : `failed=${String(stats.failures).padEnd(4)}`
+    } skipped=0    rescued=0    ignored=0   `,
 };
 
 /** Messages for injected task failures, worded like real module errors so logs read plausibly. */

@@ -1,6 +1,7 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAapSimulator } from './simulator';
+import { stripAnsi } from './playbooks';
 import {
   isFinished,
   launchBody,
@@ -308,8 +309,14 @@ describe('AAP simulator over HTTP', () => {
       expect(done.status).toBe('failed');
       expect(done.failed).toBe(true);
       expect(done.result_traceback).toMatch(/FAILED!/);
+      expect(done.result_traceback).not.toContain('\u001b');
       const stdout = await h.stdout(id);
       expect(stdout).toMatch(/fatal: \[localhost\]: FAILED!/);
+      // format=txt is plain; format=ansi has Ansible's colours (red for the failure), as AWX's.
+      expect(stdout).not.toContain('\u001b');
+      const ansi = await (await h.api(`jobs/${id}/stdout/?format=ansi`)).text();
+      expect(ansi).toContain('\u001b[0;31mfatal: [localhost]: FAILED!');
+      expect(stripAnsi(ansi)).toBe(stdout);
       expect(stdout).toMatch(/PLAY RECAP[\s\S]*failed=1/);
       // A VM exists only if the failing task came after "Create VM".
       const failedTask = /TASK \[([^\]]+)\][^\n]*\nfatal/.exec(stdout)![1];

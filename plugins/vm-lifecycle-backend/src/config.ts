@@ -13,6 +13,11 @@ export interface AapProviderConfig {
   caFile?: string;
   insecureSkipTlsVerify?: boolean;
   timeoutMs?: number;
+  /**
+   * Link to a job in AAP's web UI, with `{kind}` (playbook or workflow) and `{id}` to fill in;
+   * built from `uiUrl` and `uiStyle`, absent without `uiUrl`.
+   */
+  jobUrlTemplate?: string;
 }
 
 export interface VmLifecycleConfig {
@@ -170,6 +175,7 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
             'insecureSkipTlsVerify',
           ),
           timeoutMs: aapTimeoutMs,
+          jobUrlTemplate: aapJobUrlTemplate(aapConfig),
         }
       : undefined,
     controller: {
@@ -192,4 +198,35 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
       ),
     },
   };
+}
+
+/**
+ * Where AAP's web UI shows a job: the platform gateway of AAP 2.5+ under /execution/, the
+ * controller UI of AWX and AAP 2.4 under /#/.
+ */
+function aapJobUrlTemplate(aap: Config): string | undefined {
+  const uiUrl = aap.getOptionalString('uiUrl');
+  if (!uiUrl) return undefined;
+  let url: URL;
+  try {
+    url = new URL(uiUrl);
+  } catch {
+    throw new Error(
+      `Invalid config vmLifecycle.provider.aap.uiUrl: "${uiUrl}" is not a URL`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error(
+      'Invalid config vmLifecycle.provider.aap.uiUrl: must be an http(s) URL',
+    );
+  const style = oneOf(
+    aap.getOptionalString('uiStyle'),
+    ['gateway', 'controller'] as const,
+    'vmLifecycle.provider.aap.uiStyle',
+    'gateway',
+  );
+  const base = uiUrl.replace(/\/+$/, '');
+  return style === 'gateway'
+    ? `${base}/execution/jobs/{kind}/{id}/output`
+    : `${base}/#/jobs/{kind}/{id}/output`;
 }

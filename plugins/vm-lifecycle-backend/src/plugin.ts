@@ -195,6 +195,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
               store: settings.storeType,
               pollIntervalMs: settings.controller.pollIntervalMs,
               controllerEnabled: Boolean(controller),
+              aapJobUrlTemplate: settings.aap?.jobUrlTemplate,
             },
             httpAuth: deps.httpAuth,
             permissions: deps.permissions,

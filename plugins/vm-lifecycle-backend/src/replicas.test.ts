@@ -15,6 +15,7 @@ import {
   AapSimulator,
   createAapSimulator,
 } from '@vm-selfservice/aap-simulator';
+import { JsonObject } from '@backstage/types';
 import knexFactory, { Knex } from 'knex';
 import {
   AAP_TOKEN,
@@ -35,6 +36,172 @@ import {
  * each directly. The resync is set far beyond every wait, so what reaches the other replica in time
  * came through the change feed, and live updates through the events bus.
  */
+/** A port the system says is free; the replica binds it right away. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise(resolve => probe.close(resolve));
+  return port;
+}
+
+async function startPluginBackend(options: {
+  simUrl: string;
+  database: JsonObject;
+  running: Array<{ stop(): Promise<void> }>;
+}) {
+  const { simUrl, database } = options;
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  // Backstage's own database, HTTP routers, discovery and events services, the rest mocked: the
+  // test backend's router offers no WebSocket routes, which the signals backend needs.
+  const backend = createSpecializedBackend({
+    defaultServiceFactories: [
+      mockServices.auth.factory(),
+      mockServices.auditor.factory(),
+      mockServices.cache.factory(),
+      mockServices.httpAuth.factory(),
+      mockServices.lifecycle.factory(),
+      mockServices.logger.factory(),
+      mockServices.permissions.factory(),
+      mockServices.permissionsRegistry.factory(),
+      mockServices.rootHealth.factory(),
+      mockServices.rootLifecycle.factory(),
+      mockServices.rootLogger.factory(),
+      mockServices.scheduler.factory(),
+      mockServices.urlReader.factory(),
+      userInfoFactory(),
+      databaseServiceFactory,
+      rootHttpRouterServiceFactory(),
+      httpRouterServiceFactory,
+      discoveryServiceFactory,
+      eventsServiceFactory,
+      mockServices.rootConfig.factory({
+        data: {
+          backend: {
+            baseUrl,
+            listen: { host: '127.0.0.1', port },
+            database,
+          },
+          vmLifecycle: {
+            provider: {
+              aap: {
+                baseUrl: `${simUrl}/api/controller/v2`,
+                token: AAP_TOKEN,
+              },
+            },
+            controller: {
+              pollInterval: { milliseconds: 100 },
+              resyncInterval: { minutes: 30 },
+            },
+            templates: TEMPLATES,
+          },
+        },
+      }),
+    ],
+  });
+  backend.add(vmLifecyclePlugin);
+  backend.add(eventsBackendPlugin);
+  backend.add(signalsBackendPlugin);
+  await backend.start();
+  const replica = {
+    port,
+    stopped: false,
+    async stop() {
+      if (replica.stopped) return;
+      replica.stopped = true;
+      await backend.stop();
+    },
+    call(method: 'get' | 'post' | 'delete', path: string) {
+      return request(baseUrl)
+        [method](`/api/vm-lifecycle${path}`)
+        .set(
+          'Authorization',
+          mockCredentials.user.header('user:default/alice'),
+        );
+    },
+  };
+  options.running.push(replica);
+  return replica;
+}
+
+/** The WebSocket of the signals backend, subscribed to our channel; `messages` fill as they come. */
+async function subscribeSignals(port: number) {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/api/signals`, {
+    headers: {
+      Authorization: mockCredentials.user.header('user:default/alice'),
+    },
+  });
+  const messages: any[] = [];
+  socket.on('message', data => messages.push(JSON.parse(String(data))));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ action: 'subscribe', channel: 'vm-lifecycle' }));
+  // The subscription is registered by a message the test cannot await; give it a beat.
+  await new Promise(resolve => setTimeout(resolve, 500));
+  return { messages, close: () => socket.close() };
+}
+
+/*
+ * SQLite is one process: its writes reach the controller and the signals through the store's
+ * in-process watch, with no change feed to publish them a second time.
+ */
+describe('one replica on SQLite', () => {
+  jest.setTimeout(120_000);
+  let sim: AapSimulator;
+  const running: Array<{ stop(): Promise<void> }> = [];
+
+  afterAll(async () => {
+    for (const backend of running.splice(0)) await backend.stop();
+    await sim?.close();
+  });
+
+  it('runs a requested VM and publishes each of its status changes once', async () => {
+    sim = createAapSimulator({
+      token: AAP_TOKEN,
+      durations: { provisionMs: 500, deprovisionMs: 200 },
+      queueDelayMs: 20,
+    });
+    const simUrl = (await sim.listen(0, '127.0.0.1')).url;
+    const replica = await startPluginBackend({
+      simUrl,
+      database: { client: 'better-sqlite3', connection: ':memory:' },
+      running,
+    });
+    const signals = await subscribeSignals(replica.port);
+    try {
+      await replica
+        .call('post', '/instances')
+        .send({
+          metadata: { name: 'solo' },
+          spec: { templateID: 'fedora_small' },
+        })
+        .expect(201);
+      const runningSignal = await waitFor(
+        'the Running signal',
+        () =>
+          signals.messages.find(
+            m => m.message?.name === 'solo' && m.message?.phase === 'Running',
+          ),
+        60_000,
+        50,
+      );
+      const versions = signals.messages
+        .filter(m => m.message?.name === 'solo')
+        .map(m => m.message.resourceVersion);
+      expect(new Set(versions).size).toBe(versions.length);
+      expect(versions).toContain(runningSignal.message.resourceVersion);
+      expect(sim.jobs().filter(j => j.instance?.name === 'solo')).toHaveLength(
+        1,
+      );
+    } finally {
+      signals.close();
+    }
+  });
+});
+
 // Gated rather than skipped: without the variable there is no PostgreSQL suite at all.
 if (postgresConfigured) {
   describe('two replicas on one PostgreSQL database', () => {
@@ -72,89 +239,12 @@ if (postgresConfigured) {
       await admin.destroy();
     });
 
-    /** A port the system says is free; the replica binds it right away. */
-    async function freePort(): Promise<number> {
-      const probe = createServer();
-      await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve));
-      const { port } = probe.address() as { port: number };
-      await new Promise(resolve => probe.close(resolve));
-      return port;
-    }
-
-    async function startReplica() {
-      const port = await freePort();
-      const baseUrl = `http://127.0.0.1:${port}`;
-      // Backstage's own database, HTTP routers, discovery and events services, the rest mocked: the
-      // test backend's router offers no WebSocket routes, which the signals backend needs.
-      const backend = createSpecializedBackend({
-        defaultServiceFactories: [
-          mockServices.auth.factory(),
-          mockServices.auditor.factory(),
-          mockServices.cache.factory(),
-          mockServices.httpAuth.factory(),
-          mockServices.lifecycle.factory(),
-          mockServices.logger.factory(),
-          mockServices.permissions.factory(),
-          mockServices.permissionsRegistry.factory(),
-          mockServices.rootHealth.factory(),
-          mockServices.rootLifecycle.factory(),
-          mockServices.rootLogger.factory(),
-          mockServices.scheduler.factory(),
-          mockServices.urlReader.factory(),
-          userInfoFactory(),
-          databaseServiceFactory,
-          rootHttpRouterServiceFactory(),
-          httpRouterServiceFactory,
-          discoveryServiceFactory,
-          eventsServiceFactory,
-          mockServices.rootConfig.factory({
-            data: {
-              backend: {
-                baseUrl,
-                listen: { host: '127.0.0.1', port },
-                database: { client: 'pg', connection: url, prefix },
-              },
-              vmLifecycle: {
-                provider: {
-                  aap: {
-                    baseUrl: `${simUrl}/api/controller/v2`,
-                    token: AAP_TOKEN,
-                  },
-                },
-                controller: {
-                  pollInterval: { milliseconds: 100 },
-                  resyncInterval: { minutes: 30 },
-                },
-                templates: TEMPLATES,
-              },
-            },
-          }),
-        ],
+    const startReplica = () =>
+      startPluginBackend({
+        simUrl,
+        database: { client: 'pg', connection: url, prefix },
+        running: replicasRunning,
       });
-      backend.add(vmLifecyclePlugin);
-      backend.add(eventsBackendPlugin);
-      backend.add(signalsBackendPlugin);
-      await backend.start();
-      const replica = {
-        port,
-        stopped: false,
-        async stop() {
-          if (replica.stopped) return;
-          replica.stopped = true;
-          await backend.stop();
-        },
-        call(method: 'get' | 'post' | 'delete', path: string) {
-          return request(baseUrl)
-            [method](`/api/vm-lifecycle${path}`)
-            .set(
-              'Authorization',
-              mockCredentials.user.header('user:default/alice'),
-            );
-        },
-      };
-      replicasRunning.push(replica);
-      return replica;
-    }
 
     let leader: Awaited<ReturnType<typeof startReplica>>;
     let follower: Awaited<ReturnType<typeof startReplica>>;
@@ -221,24 +311,8 @@ if (postgresConfigured) {
     });
 
     it("carries the leader's status changes to a signal subscriber of the follower", async () => {
-      const wsUrl = `ws://127.0.0.1:${follower.port}/api/signals`;
-      const socket = new WebSocket(wsUrl, {
-        headers: {
-          Authorization: mockCredentials.user.header('user:default/alice'),
-        },
-      });
-      const messages: any[] = [];
-      socket.on('message', data => messages.push(JSON.parse(String(data))));
-      await new Promise<void>((resolve, reject) => {
-        socket.once('open', () => resolve());
-        socket.once('error', reject);
-      });
+      const { messages, close } = await subscribeSignals(follower.port);
       try {
-        socket.send(
-          JSON.stringify({ action: 'subscribe', channel: 'vm-lifecycle' }),
-        );
-        // The subscription is registered by a message the test cannot await; give it a beat.
-        await new Promise(resolve => setTimeout(resolve, 500));
         // Created through the leader: every write of this instance happens on the other replica.
         await leader
           .call('post', '/instances')
@@ -267,7 +341,7 @@ if (postgresConfigured) {
         );
         expect(copies).toHaveLength(1);
       } finally {
-        socket.close();
+        close();
       }
     });
 

@@ -17,3 +17,14 @@ jest.mock('./components/MermaidDiagram/renderMermaid', () => ({
     return `<svg data-testid="mermaid-svg"><desc>${escaped}</desc></svg>`;
   }),
 }));
+
+// jsdom lays nothing out, so AutoSizer would measure 0 x 0 and render no log lines at all; give
+// Backstage's LogViewer the size a browser would.
+jest.mock('react-virtualized-auto-sizer', () => ({
+  __esModule: true,
+  default: ({
+    children,
+  }: {
+    children: (size: { height: number; width: number }) => unknown;
+  }) => children({ height: 480, width: 800 }),
+}));

@@ -255,7 +255,8 @@ export class AapClient {
   }
 
   /**
-   * The job's output as plain text. Workflow jobs have no output of their own: theirs is the output of
+   * The job's output with Ansible's colours (AWX's `format=ansi`; callers that need plain text
+   * strip them with `stripAnsi`). Workflow jobs have no output of their own: theirs is the output of
    * the jobs their nodes ran, concatenated in node order.
    */
   async getJobStdout(
@@ -295,7 +296,7 @@ export class AapClient {
       kind: 'stdout',
       what: `output of job ${id}`,
       method: 'GET',
-      url: this.http.url(`jobs/${id}/stdout/`, { format: 'txt' }),
+      url: this.http.url(`jobs/${id}/stdout/`, { format: 'ansi' }),
       retry: 'idempotent',
       accept: 'text',
     });

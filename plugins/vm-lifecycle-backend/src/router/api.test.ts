@@ -1,6 +1,10 @@
 import { mockCredentials } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import { AAP_TOKEN, startApiBackend } from '../__testUtils__/apiBackend';
+import { stripAnsi } from '../aap/ansi';
+
+/** The escape character that starts Ansible's colour codes. */
+const ESC = String.fromCharCode(27);
 
 jest.setTimeout(60_000);
 
@@ -149,6 +153,16 @@ describe('vm-lifecycle REST API', () => {
     expect(stdout.status).toBe(200);
     expect(stdout.headers['content-type']).toMatch(/text\/plain/);
     expect(stdout.text).toMatch(/PLAY RECAP/);
+    // Plain text without Ansible's colours; the portal's JSON keeps them for its log viewer.
+    expect(stdout.text).not.toContain('\u001b[');
+    const coloured = await call(
+      'get',
+      `/instances/default/web-1/jobs/${firstJob}/stdout`,
+    ).set('Accept', 'application/json');
+    expect(coloured.body.text).toMatch(
+      new RegExp(`${ESC}\\[0;3[23]m(ok|changed): \\[localhost\\]`),
+    );
+    expect(stripAnsi(coloured.body.text)).toBe(stdout.text);
     await call('get', '/instances/default/web-1/jobs/99999/stdout').expect(404);
 
     const deleted = await call('delete', '/instances/default/web-1');

@@ -15,6 +15,7 @@ import {
   ComputeInstance,
   InstanceListQuery,
   ListQueryError,
+  PortalSettings,
   parseInstanceListQuery,
   vmInstanceCreatePermission,
   vmInstanceDeletePermission,
@@ -38,15 +39,8 @@ import {
   WriteRateLimitSettings,
 } from './writeRateLimit';
 
-/** What the portal may know about the deployment (no URLs, no secrets). */
-export interface PublicSettings {
-  /** API group of the resource: prefix of the owner and requested-by annotations. */
-  apiGroup: string;
-  provider: 'aap' | 'eda';
-  store: 'database' | 'kubernetes';
-  pollIntervalMs: number;
-  controllerEnabled: boolean;
-}
+/** What the portal may know about the deployment (no secrets). */
+export type PublicSettings = PortalSettings;
 
 export interface RouterOptions {
   logger: LoggerService;
@@ -370,17 +364,21 @@ export async function createRouter(
       const full = queryFlag(req, 'full');
       await loadAuthorized(req, vmInstanceReadPermission);
       const { namespace, name, jobID } = req.params;
-      const output = await service.jobOutput(namespace, name, jobID, { full });
-      if (full) {
-        res.attachment(`${namespace}-${name}-job-${jobID}.txt`);
-      } else if (
-        req.accepts(['text/plain', 'application/json']) === 'application/json'
-      ) {
-        // The portal asks for JSON to learn whether the text was cut (cross-origin, a custom
-        // response header would need CORS exposure).
+      // The portal asks for JSON to learn whether the text was cut (cross-origin, a custom
+      // response header would need CORS exposure), and renders Ansible's colours; a download or
+      // a plain-text client gets the text without colour codes, as AWX's format=txt.
+      const json =
+        !full &&
+        req.accepts(['text/plain', 'application/json']) === 'application/json';
+      const output = await service.jobOutput(namespace, name, jobID, {
+        full,
+        plain: !json,
+      });
+      if (json) {
         res.json(output);
         return;
       }
+      if (full) res.attachment(`${namespace}-${name}-job-${jobID}.txt`);
       res.set('X-Output-Length', String(output.totalChars));
       res.set('X-Output-Truncated', String(output.truncated));
       res.type('text/plain').send(output.text);

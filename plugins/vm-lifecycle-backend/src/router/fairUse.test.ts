@@ -171,11 +171,20 @@ describe('job output', () => {
       'Accept',
       'application/json',
     );
-    expect(json.body).toEqual({
-      text: capped.text,
-      totalChars: whole.length,
+    // The portal's JSON keeps Ansible's colours for its log viewer and counts them.
+    const wholeAnsi = await (
+      await fetch(`${simUrl}/api/v2/jobs/${jobID}/stdout/?format=ansi`, {
+        headers: { Authorization: `Bearer ${AAP_TOKEN}` },
+      })
+    ).text();
+    expect(wholeAnsi).toContain('\u001b[');
+    expect(json.body).toMatchObject({
+      totalChars: wholeAnsi.length,
       truncated: true,
     });
+    const shownAnsi = json.body.text.slice(json.body.text.indexOf('\n') + 1);
+    expect(shownAnsi.length).toBeLessThanOrEqual(300);
+    expect(wholeAnsi.endsWith(shownAnsi)).toBe(true);
 
     const download = await call('get', `${stdoutPath()}?full=true`);
     expect(download.status).toBe(200);

@@ -1,3 +1,4 @@
+import { stripAnsi } from '../aap/ansi';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
@@ -403,7 +404,11 @@ export class InstanceService {
     namespace: string,
     name: string,
     jobID: string,
-    options: { full?: boolean } = {},
+    options: {
+      full?: boolean;
+      /** Without Ansible's colour codes (a download, a plain-text client); lengths count the plain text. */
+      plain?: boolean;
+    } = {},
   ): Promise<JobOutput> {
     const instance = await this.get(namespace, name);
     const job = instance.status.provisioningJobs?.find(j => j.jobID === jobID);
@@ -427,6 +432,7 @@ export class InstanceService {
       }
       throw e;
     }
+    if (options.plain) text = stripAnsi(text);
     return options.full
       ? { text, totalChars: text.length, truncated: false }
       : capOutput(text, this.jobOutputSettings.maxChars);

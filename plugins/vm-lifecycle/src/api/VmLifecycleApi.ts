@@ -6,18 +6,13 @@ import {
   DeletionReleaseRequest,
   InstanceListQuery,
   JobOutput,
+  PortalSettings,
   LifecycleEvent,
   RunStrategy,
   VmTemplate,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
-/** What the backend tells the portal about its deployment (GET /settings). */
-export interface PortalSettings {
-  provider: 'aap' | 'eda';
-  store: 'database' | 'kubernetes';
-  pollIntervalMs: number;
-  controllerEnabled: boolean;
-}
+export type { PortalSettings };
 
 /** The portal's client of the vm-lifecycle backend REST API (docs/API.md). */
 export interface VmLifecycleApi {

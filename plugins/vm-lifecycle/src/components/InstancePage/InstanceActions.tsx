@@ -5,7 +5,12 @@ import StopIcon from '@material-ui/icons/Stop';
 import PlayArrowIcon from '@material-ui/icons/PlayArrow';
 import DeleteIcon from '@material-ui/icons/Delete';
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
-import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
+import { usePermission } from '@backstage/plugin-permission-react';
+import {
+  ComputeInstance,
+  vmInstanceDeletePermission,
+  vmInstanceUpdatePermission,
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
 import { errorMessage } from '../../lib/errors';
 import { isDeleting } from '../../lib/instances';
@@ -32,6 +37,16 @@ export const InstanceActions = ({
   const { name, namespace } = instance.metadata;
   const deleting = isDeleting(instance);
   const halted = instance.spec.runStrategy === 'Halted';
+  // Asked per instance: the policy may allow the requester or the owning group only.
+  const resourceRef = `${namespace}/${name}`;
+  const update = usePermission({
+    permission: vmInstanceUpdatePermission,
+    resourceRef,
+  });
+  const remove = usePermission({
+    permission: vmInstanceDeletePermission,
+    resourceRef,
+  });
 
   const run = async (action: () => Promise<unknown>, done: string) => {
     setBusy(true);
@@ -53,10 +68,21 @@ export const InstanceActions = ({
     }
   };
 
-  const disabledReason = deleting ? `${name} is being deleted` : '';
-  const wrap = (button: JSX.Element) =>
-    disabledReason ? (
-      <Tooltip key={button.key} title={disabledReason}>
+  /** Why an action cannot be taken, for its tooltip; '' when it can. */
+  const whyNot = (
+    permission: { loading: boolean; allowed: boolean },
+    verb: string,
+  ) => {
+    if (deleting) return `${name} is being deleted`;
+    if (!permission.loading && !permission.allowed)
+      return `You may not ${verb} ${name}: only its requester, its owners and admins may`;
+    return '';
+  };
+  const updateReason = whyNot(update, 'change');
+  const deleteReason = whyNot(remove, 'delete');
+  const wrap = (button: JSX.Element, reason: string) =>
+    reason ? (
+      <Tooltip key={button.key} title={reason}>
         <span>{button}</span>
       </Tooltip>
     ) : (
@@ -84,26 +110,30 @@ export const InstanceActions = ({
       label: 'Restart',
       icon: <RefreshIcon />,
       onClick: restart,
-      disabled: busy || deleting || halted,
+      disabled: busy || !!updateReason || update.loading || halted,
+      reason: updateReason,
     },
     halted
       ? {
           label: 'Start',
           icon: <PlayArrowIcon />,
           onClick: start,
-          disabled: busy || deleting,
+          disabled: busy || !!updateReason || update.loading,
+          reason: updateReason,
         }
       : {
           label: 'Stop',
           icon: <StopIcon />,
           onClick: stop,
-          disabled: busy || deleting,
+          disabled: busy || !!updateReason || update.loading,
+          reason: updateReason,
         },
     {
       label: 'Delete',
       icon: <DeleteIcon />,
       onClick: () => setConfirmDelete(true),
-      disabled: busy || deleting,
+      disabled: busy || !!deleteReason || remove.loading,
+      reason: deleteReason,
       danger: true,
     },
   ];
@@ -113,7 +143,7 @@ export const InstanceActions = ({
       {actions.map(a =>
         compact ? (
           // Icon buttons keep table rows short; the tooltip and the name say what they do.
-          <Tooltip key={a.label} title={disabledReason || `${a.label} ${name}`}>
+          <Tooltip key={a.label} title={a.reason || `${a.label} ${name}`}>
             <span>
               <IconButton
                 size="small"
@@ -138,6 +168,7 @@ export const InstanceActions = ({
             >
               {a.label}
             </Button>,
+            a.reason,
           )
         ),
       )}

@@ -99,7 +99,9 @@ describe('Instance page', () => {
     const log = await screen.findByRole('log', {
       name: 'Output of provision job 12',
     });
-    await waitFor(() => expect(log).toHaveTextContent('TASK [create vm]'));
+    await waitFor(() => expect(log).toHaveTextContent('TASK [create vm]'), {
+      timeout: 8000,
+    });
     expect(api.getJobOutput).toHaveBeenCalledWith('default', 'web-1', '12');
 
     expect(screen.getByRole('button', { name: 'Restart' })).toBeEnabled();
@@ -149,6 +151,72 @@ describe('Instance page', () => {
     expect(within(row).getByText('no AAP job yet')).toBeInTheDocument();
     expect(screen.queryByText(/intent:/)).toBeNull();
     expect(api.getJobOutput).not.toHaveBeenCalled();
+  });
+
+  it("links each AAP job to AAP's web UI, renders Ansible's colours with search, and shows the resource as YAML", async () => {
+    const api = mockVmApi({
+      getSettings: jest.fn().mockResolvedValue({
+        apiGroup: 'osac.openshift.io',
+        provider: 'aap',
+        store: 'database',
+        pollIntervalMs: 2000,
+        controllerEnabled: true,
+        aapJobUrlTemplate:
+          'https://aap.example.com/execution/jobs/{kind}/{id}/output',
+      }),
+      getInstance: jest.fn().mockResolvedValue(
+        makeInstance('web-1', {
+          phase: 'Running',
+          jobs: [
+            job({ jobID: '12', state: 'Succeeded' }),
+            job({ jobID: 'workflow-40', state: 'Succeeded' }),
+          ],
+        }),
+      ),
+      getJobOutput: jest.fn().mockResolvedValue({
+        text: 'TASK [create vm] ***\n\u001b[0;33mchanged: [localhost]\u001b[0m\n',
+        totalChars: 48,
+        truncated: false,
+      }),
+    });
+    await renderInstancePage(api);
+
+    expect(
+      // Backstage's Link adds ", Opens in a new window" to the name.
+      await screen.findByRole('link', {
+        name: /^Open provision job 12 in AAP/,
+      }),
+    ).toHaveAttribute(
+      'href',
+      'https://aap.example.com/execution/jobs/playbook/12/output',
+    );
+    expect(
+      screen.getByRole('link', {
+        name: /^Open provision job workflow-40 in AAP/,
+      }),
+    ).toHaveAttribute(
+      'href',
+      'https://aap.example.com/execution/jobs/workflow/40/output',
+    );
+
+    const log = await screen.findByRole('log', { name: /^Output of/ });
+    // The log viewer links anything that looks like a host ("localhost"), so no "]" follows it.
+    await waitFor(() => expect(log).toHaveTextContent(/changed: \[localhost/));
+    expect(log.textContent).not.toContain('[0;33m');
+    expect(within(log).getByRole('textbox')).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole('button', { name: 'YAML' }));
+    const dialog = await screen.findByRole('dialog', {
+      name: 'ComputeInstance web-1',
+    });
+    // The code snippet's highlighter loads on demand.
+    await waitFor(() =>
+      expect(dialog).toHaveTextContent('kind: ComputeInstance'),
+    );
+    expect(dialog).toHaveTextContent('name: web-1');
+    expect(
+      within(dialog).getByRole('button', { name: /copy/i }),
+    ).toBeInTheDocument();
   });
 
   it('shows the end of a long output and downloads all of it on request', async () => {

@@ -23,6 +23,7 @@ import {
 import { vmLifecycleApiRef } from '../../api';
 import { rootRouteRef } from '../../routes';
 import { useLiveData, useNow } from '../../hooks/useLiveData';
+import { usePortalSettings } from '../../hooks/usePortalSettings';
 import { errorMessage, isNotFound } from '../../lib/errors';
 import { hasAapJob } from '../../lib/jobs';
 import {
@@ -42,6 +43,7 @@ import { LifecycleDiagrams } from './LifecycleDiagrams';
 import { SpecCard } from './SpecCard';
 import { StatusCard } from './StatusCard';
 import { StuckDeletionCard } from './StuckDeletionCard';
+import { YamlButton } from './YamlDialog';
 
 const DeletingBanner = ({ instance }: { instance: ComputeInstance }) => {
   const provision = runningProvisionJob(instance);
@@ -79,6 +81,7 @@ export const InstancePage = () => {
   const api = useApi(vmLifecycleApiRef);
   const rootLink = useRouteRef(rootRouteRef);
   const now = useNow();
+  const settings = usePortalSettings();
   const [deletedSignal, setDeletedSignal] = useState(false);
 
   const isThisInstance = (s: InstanceSignal) => {
@@ -218,7 +221,13 @@ export const InstancePage = () => {
         ) : (
           <>
             {isDeleting(value) && <DeletingBanner instance={value} />}
-            <Box display="flex" justifyContent="flex-end" mb={2}>
+            <Box
+              display="flex"
+              justifyContent="flex-end"
+              mb={2}
+              style={{ gap: 8 }}
+            >
+              <YamlButton instance={value} />
               <InstanceActions instance={value} onChanged={instance.refresh} />
             </Box>
           </>
@@ -250,6 +259,7 @@ export const InstancePage = () => {
               selectedJobID={selectedJobID}
               onSelect={setPickedJobID}
               now={now}
+              aapJobUrlTemplate={settings?.aapJobUrlTemplate}
             />
           </Grid>
           <Grid item xs={12}>

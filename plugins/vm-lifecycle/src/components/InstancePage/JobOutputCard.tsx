@@ -1,7 +1,7 @@
-import { useEffect, useRef } from 'react';
-import { InfoCard, Progress } from '@backstage/core-components';
+import { useEffect } from 'react';
+import { InfoCard, LogViewer, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import { makeStyles, Typography } from '@material-ui/core';
+import { Box, Typography } from '@material-ui/core';
 import useInterval from 'react-use/esm/useInterval';
 import {
   isTerminalJobState,
@@ -21,22 +21,8 @@ const NO_OUTPUT: JobOutput = { text: '', totalChars: 0, truncated: false };
 /** Job output changes without any status change, so a running job's output is polled. */
 const RUNNING_OUTPUT_POLL_MS = 2000;
 
-const useStyles = makeStyles(theme => ({
-  log: {
-    margin: 0,
-    maxHeight: 360,
-    overflow: 'auto',
-    padding: theme.spacing(1.5),
-    borderRadius: theme.shape.borderRadius,
-    background: theme.palette.type === 'dark' ? '#111' : '#1e1e1e',
-    color: '#e0e0e0',
-    fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
-    fontSize: theme.typography.pxToRem(12),
-    lineHeight: 1.5,
-    whiteSpace: 'pre-wrap',
-    wordBreak: 'break-word',
-  },
-}));
+/** The log viewer sizes itself to its container; this is about 20 lines. */
+const LOG_HEIGHT = 440;
 
 export interface JobOutputCardProps {
   namespace: string;
@@ -45,7 +31,6 @@ export interface JobOutputCardProps {
 }
 
 export const JobOutputCard = ({ namespace, name, job }: JobOutputCardProps) => {
-  const classes = useStyles();
   const api = useApi(vmLifecycleApiRef);
   const running = job !== undefined && !isTerminalJobState(job.state);
   const output = useLiveData(
@@ -61,13 +46,6 @@ export const JobOutputCard = ({ namespace, name, job }: JobOutputCardProps) => {
   useEffect(() => {
     if (state) refresh();
   }, [state, refresh]);
-
-  const logRef = useRef<HTMLPreElement>(null);
-  useEffect(() => {
-    // Follow the output like a terminal does.
-    const el = logRef.current;
-    if (el) el.scrollTop = el.scrollHeight;
-  }, [output.value]);
 
   const renderBody = () => {
     if (!job) {
@@ -94,19 +72,16 @@ export const JobOutputCard = ({ namespace, name, job }: JobOutputCardProps) => {
         ? 'Waiting for the first output from AAP…'
         : '(no output)';
     }
+    // Backstage's log viewer: Ansible's colours, search, line links, and it follows the end.
     return (
-      <pre
-        ref={logRef}
-        className={classes.log}
+      <Box
         role="log"
         aria-label={`Output of ${jobLabel(job).toLowerCase()}`}
         aria-live="off"
-        // A scrollable region must be reachable from the keyboard, or its end cannot be read.
-        // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
-        tabIndex={0}
+        height={LOG_HEIGHT}
       >
-        {shown}
-      </pre>
+        <LogViewer text={shown} />
+      </Box>
     );
   };
 

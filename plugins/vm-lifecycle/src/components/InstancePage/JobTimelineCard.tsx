@@ -1,5 +1,6 @@
-import { InfoCard } from '@backstage/core-components';
+import { InfoCard, Link } from '@backstage/core-components';
 import {
+  Box,
   Button,
   makeStyles,
   Table,
@@ -9,7 +10,9 @@ import {
   TableRow,
   Typography,
 } from '@material-ui/core';
+import OpenInNewIcon from '@material-ui/icons/OpenInNew';
 import {
+  aapJobUrl,
   LifecycleEvent,
   ProvisioningJob,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
@@ -25,6 +28,8 @@ export interface JobTimelineCardProps {
   selectedJobID?: string;
   onSelect: (jobID: string) => void;
   now: number;
+  /** AAP's web UI link pattern (GET /settings); no "Open in AAP" links without it. */
+  aapJobUrlTemplate?: string;
 }
 
 const useStyles = makeStyles(theme => ({
@@ -39,6 +44,29 @@ const useStyles = makeStyles(theme => ({
   },
 }));
 
+const AapLink = ({
+  job,
+  template,
+}: {
+  job: ProvisioningJob;
+  template?: string;
+}) => {
+  const url = aapJobUrl(template, job.jobID);
+  if (!url) return null;
+  return (
+    <Link
+      to={url}
+      target="_blank"
+      rel="noopener noreferrer"
+      aria-label={`Open ${jobLabel(job).toLowerCase()} in AAP`}
+    >
+      <Box display="inline-flex" alignItems="center" style={{ gap: 2 }}>
+        AAP <OpenInNewIcon fontSize="inherit" />
+      </Box>
+    </Link>
+  );
+};
+
 /** Every provision and deprovision job of the instance, oldest first. */
 export const JobTimelineCard = ({
   jobs,
@@ -46,6 +74,7 @@ export const JobTimelineCard = ({
   selectedJobID,
   onSelect,
   now,
+  aapJobUrlTemplate,
 }: JobTimelineCardProps) => {
   const classes = useStyles();
   return (
@@ -102,15 +131,24 @@ export const JobTimelineCard = ({
                   </TableCell>
                   <TableCell align="right">
                     {hasAapJob(job) ? (
-                      <Button
-                        size="small"
-                        color="primary"
-                        aria-pressed={selected}
-                        aria-label={`Show output of ${jobLabel(job).toLowerCase()}`}
-                        onClick={() => onSelect(job.jobID)}
+                      <Box
+                        display="flex"
+                        alignItems="center"
+                        justifyContent="flex-end"
+                        style={{ gap: 8 }}
+                        className={classes.nowrap}
                       >
-                        Output
-                      </Button>
+                        <Button
+                          size="small"
+                          color="primary"
+                          aria-pressed={selected}
+                          aria-label={`Show output of ${jobLabel(job).toLowerCase()}`}
+                          onClick={() => onSelect(job.jobID)}
+                        >
+                          Output
+                        </Button>
+                        <AapLink job={job} template={aapJobUrlTemplate} />
+                      </Box>
                     ) : (
                       <Typography variant="caption" color="textSecondary">
                         no AAP job yet
