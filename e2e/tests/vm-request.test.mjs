@@ -52,7 +52,11 @@ test('a developer requests a VM through the dialog and watches it reach Running'
   const provision = jobRows(page, 'provision');
   assert.equal(await provision.count(), 1, 'exactly one provision job');
   await provision.filter({ hasText: 'Succeeded' }).waitFor({ timeout: 10_000 });
-  await page.getByRole('log', { name: /Output of provision job/ }).waitFor();
+  // Backstage's log viewer follows the end of the output: the recap is in view.
+  await page
+    .getByRole('log', { name: /Output of provision job/ })
+    .getByText(/PLAY RECAP/)
+    .waitFor({ timeout: 20_000 });
   await page
     .getByRole('img', { name: new RegExp(`^History of ${name}`) })
     .waitFor({ timeout: 30_000 });
