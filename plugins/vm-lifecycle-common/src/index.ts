@@ -11,3 +11,4 @@ export * from './configVersion';
 export * from './schema';
 export * from './permissions';
 export * from './list';
+export * from './quota';
