@@ -42,6 +42,7 @@ import { LifecycleDiagrams } from './LifecycleDiagrams';
 import { SpecCard } from './SpecCard';
 import { StatusCard } from './StatusCard';
 import { StuckDeletionCard } from './StuckDeletionCard';
+import { ExpiryCard } from './ExpiryCard';
 
 const DeletingBanner = ({ instance }: { instance: ComputeInstance }) => {
   const provision = runningProvisionJob(instance);
@@ -235,6 +236,9 @@ export const InstancePage = () => {
           <Box mb={2}>
             <StuckDeletionCard instance={value} onChanged={instance.refresh} />
           </Box>
+        )}
+        {!deleted && (
+          <ExpiryCard instance={value} onChanged={instance.refresh} now={now} />
         )}
         <Grid container spacing={3}>
           <Grid item xs={12} md={6}>
