@@ -127,9 +127,13 @@ describe('QuotaUsageCard', () => {
         <QuotaUsageCard />
       </TestApiProvider>,
     );
-    const row = (await screen.findByText('group:default/team-a')).closest('tr')!;
-    expect(row).toHaveTextContent('14 of 16');
-    expect(row).toHaveTextContent('60');
+    const row = await screen.findByTestId('quota-group:default/team-a');
+    expect(row).toHaveTextContent(
+      'VMs 3 · cores 14 of 16 · memory GiB 12 of 64 · disk GiB 60',
+    );
+    expect(screen.getByTestId('quota-user:default/guest')).toHaveTextContent(
+      'VMs 1 of 2 · cores 2 of 8',
+    );
     expect(api.listQuotas).toHaveBeenCalledWith({ all: true });
   });
 });
