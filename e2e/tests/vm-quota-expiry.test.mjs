@@ -21,7 +21,9 @@ after(async () => {
 });
 
 test('the request dialog shows the quota the template would use, and the VM page its expiry with Extend', async () => {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const page = await browser.newPage({
+    viewport: { width: 1400, height: 1000 },
+  });
   await signInAsGuest(page);
   await openVirtualMachines(page);
   const mine = (await api('GET', '/quotas')).body;
@@ -32,17 +34,26 @@ test('the request dialog shows the quota the template would use, and the VM page
   const started = Date.now();
   await requestVmThroughDialog(page, name, {
     before: async dialog => {
-      await dialog.getByLabel('Template').selectOption({ label: 'Development Fedora VM (expires)' });
+      await dialog
+        .getByLabel('Template')
+        .selectOption({ label: 'Development Fedora VM (expires)' });
       const quota = dialog.getByTestId('vm-request-quota');
       await quota.waitFor();
-      assert.match(await quota.innerText(), new RegExp(`Quota of ${own.subject}`));
+      assert.match(
+        await quota.innerText(),
+        new RegExp(`Quota of ${own.subject}`),
+      );
       // The template's 2 cores, against the configured limit.
       assert.match(
         await quota.innerText(),
-        new RegExp(`cores: ${own.used.cores} in use \\+ 2 for this VM of ${own.limits.cores}`),
+        new RegExp(
+          `cores: ${own.used.cores} in use \\+ 2 for this VM of ${own.limits.cores}`,
+        ),
       );
       await dialog.getByLabel('CPU cores').fill('3');
-      await quota.getByText(`+ 3 for this VM of ${own.limits.cores}`, { exact: false }).waitFor();
+      await quota
+        .getByText(`+ 3 for this VM of ${own.limits.cores}`, { exact: false })
+        .waitFor();
       const lifetime = dialog.getByLabel('Expires in (days)');
       assert.equal(await lifetime.inputValue(), '7');
       await lifetime.fill('10');
@@ -55,19 +66,30 @@ test('the request dialog shows the quota the template would use, and the VM page
   await expiry.waitFor({ timeout: 20_000 });
   assert.match(await expiry.innerText(), /Expires on .* \(in (9|10) days\)/);
   const stored = (await api('GET', `/instances/default/${name}`)).body;
-  const expiresAt = Date.parse(stored.metadata.annotations['osac.openshift.io/expires-at']);
-  assert.ok(Math.abs(expiresAt - (started + 10 * DAY)) < 10 * 60_000, 'stored about 10 days ahead');
+  const expiresAt = Date.parse(
+    stored.metadata.annotations['osac.openshift.io/expires-at'],
+  );
+  assert.ok(
+    Math.abs(expiresAt - (started + 10 * DAY)) < 10 * 60_000,
+    'stored about 10 days ahead',
+  );
   await screenshot(page, 'quota-2-instance-expiry');
 
   await page.getByRole('button', { name: 'Extend', exact: true }).click();
-  const dialog = page.getByRole('dialog', { name: `Extend the expiry of ${name}` });
+  const dialog = page.getByRole('dialog', {
+    name: `Extend the expiry of ${name}`,
+  });
   await dialog.waitFor();
   await dialog.getByRole('button', { name: 'Extend', exact: true }).click();
   await dialog.waitFor({ state: 'detached', timeout: 15_000 });
-  await page.getByTestId('vm-expiry').filter({ hasText: /in 1[67] days/ }).waitFor({ timeout: 20_000 });
+  await page
+    .getByTestId('vm-expiry')
+    .filter({ hasText: /in 1[67] days/ })
+    .waitFor({ timeout: 20_000 });
   const extended = (await api('GET', `/instances/default/${name}`)).body;
   assert.ok(
-    Date.parse(extended.metadata.annotations['osac.openshift.io/expires-at']) > expiresAt,
+    Date.parse(extended.metadata.annotations['osac.openshift.io/expires-at']) >
+      expiresAt,
     'the expiry moved later',
   );
   const events = (await api('GET', `/instances/default/${name}/events`)).body;

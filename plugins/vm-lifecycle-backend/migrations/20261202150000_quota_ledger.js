@@ -24,7 +24,9 @@ const BATCH = 500;
 
 /** @param {any} spec */
 function amountsOf(spec) {
-  const disks = Array.isArray(spec?.additionalDisks) ? spec.additionalDisks : [];
+  const disks = Array.isArray(spec?.additionalDisks)
+    ? spec.additionalDisks
+    : [];
   return {
     instances: 1,
     cores: Number(spec?.cores) || 0,

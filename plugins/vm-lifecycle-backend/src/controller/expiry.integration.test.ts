@@ -64,9 +64,15 @@ describe.each(availableDatabases())(
       await keeper().sweep();
 
       const jobs = env.simJobsOf('dev-1');
-      expect(jobsOfInstanceProblems(jobs, { provision: 1, deprovision: 1 })).toEqual([]);
-      expect(jobs.find(j => j.template.includes('create'))?.status).toBe('canceled');
-      expect(jobs.find(j => j.template.includes('delete'))?.status).toBe('successful');
+      expect(
+        jobsOfInstanceProblems(jobs, { provision: 1, deprovision: 1 }),
+      ).toEqual([]);
+      expect(jobs.find(j => j.template.includes('create'))?.status).toBe(
+        'canceled',
+      );
+      expect(jobs.find(j => j.template.includes('delete'))?.status).toBe(
+        'successful',
+      );
       expect(env.sim.vms()).toEqual([]);
       expect(notifier.sent).toEqual([
         { kind: 'expired', namespace: 'default', name: 'dev-1', expiresAt },

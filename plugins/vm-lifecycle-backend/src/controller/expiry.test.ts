@@ -70,18 +70,29 @@ describe('ExpiryKeeper', () => {
     t.clock.advance(HOUR);
     await t.keeper().sweep();
     expect(t.notifier.sent).toEqual([
-      { kind: 'expiryReminder', namespace: 'default', name: 'vm', expiresAt: EXPIRES, beforeMs: 3 * DAY },
+      {
+        kind: 'expiryReminder',
+        namespace: 'default',
+        name: 'vm',
+        expiresAt: EXPIRES,
+        beforeMs: 3 * DAY,
+      },
     ]);
 
     t.clock.set('2026-01-09T06:00:00.000Z');
     const keeper = t.keeper();
     await keeper.sweep();
     await keeper.sweep();
-    expect(t.notifier.sent.map(n => n.kind === 'expiryReminder' && n.beforeMs)).toEqual([3 * DAY, DAY]);
+    expect(
+      t.notifier.sent.map(n => n.kind === 'expiryReminder' && n.beforeMs),
+    ).toEqual([3 * DAY, DAY]);
     expect(await t.reasons('vm')).toEqual(['ExpiryReminder', 'ExpiryReminder']);
     const stored = await t.store.get('default', 'vm');
     expect(
-      sentReminders(stored!.metadata.annotations![names.expiryRemindersAnnotation], EXPIRES),
+      sentReminders(
+        stored!.metadata.annotations![names.expiryRemindersAnnotation],
+        EXPIRES,
+      ),
     ).toEqual(new Set([3 * DAY, DAY]));
     expect(stored!.metadata.deletionTimestamp).toBeUndefined();
   });
@@ -116,11 +127,17 @@ describe('ExpiryKeeper', () => {
     expect(t.notifier.sent.filter(n => n.kind === 'expired')).toEqual([
       { kind: 'expired', namespace: 'default', name: 'vm', expiresAt: EXPIRES },
     ]);
-    const expired = (await t.events.list(vm!.metadata)).filter(e => e.reason === 'Expired');
+    const expired = (await t.events.list(vm!.metadata)).filter(
+      e => e.reason === 'Expired',
+    );
     expect(expired).toHaveLength(1);
     expect(expired[0].message).toContain(`Expired at ${EXPIRES}`);
-    expect((await t.store.get('default', 'later'))!.metadata.deletionTimestamp).toBeUndefined();
-    expect((await t.store.get('default', 'forever'))!.metadata.deletionTimestamp).toBeUndefined();
+    expect(
+      (await t.store.get('default', 'later'))!.metadata.deletionTimestamp,
+    ).toBeUndefined();
+    expect(
+      (await t.store.get('default', 'forever'))!.metadata.deletionTimestamp,
+    ).toBeUndefined();
   });
 
   it('finishes an expiry whose deletion was lost (a crash after the mark), without a second event', async () => {
@@ -132,11 +149,16 @@ describe('ExpiryKeeper', () => {
       ...vm,
       metadata: {
         ...vm.metadata,
-        annotations: { ...vm.metadata.annotations, [names.expiredAtAnnotation]: EXPIRES },
+        annotations: {
+          ...vm.metadata.annotations,
+          [names.expiredAtAnnotation]: EXPIRES,
+        },
       },
     });
     await t.keeper().sweep();
-    expect((await t.store.get('default', 'vm'))!.metadata.deletionTimestamp).toBeDefined();
+    expect(
+      (await t.store.get('default', 'vm'))!.metadata.deletionTimestamp,
+    ).toBeDefined();
     expect(await t.reasons('vm')).toEqual([]);
     expect(t.notifier.sent).toEqual([]);
   });
@@ -148,14 +170,22 @@ describe('ExpiryKeeper', () => {
     // A stale copy: the controller changed the VM since it was read.
     await t.store.updateStatus({ ...vm, status: { phase: 'Running' } });
     expect(await t.keeper().check(vm)).toBeUndefined();
-    expect((await t.store.get('default', 'vm'))!.metadata.deletionTimestamp).toBeUndefined();
+    expect(
+      (await t.store.get('default', 'vm'))!.metadata.deletionTimestamp,
+    ).toBeUndefined();
     await t.keeper().sweep();
-    expect((await t.store.get('default', 'vm'))!.metadata.deletionTimestamp).toBeDefined();
+    expect(
+      (await t.store.get('default', 'vm'))!.metadata.deletionTimestamp,
+    ).toBeDefined();
     expect(t.notifier.sent.filter(n => n.kind === 'expired')).toHaveLength(1);
   });
 
   it('forgets the reminders of an earlier expiry', () => {
-    expect(sentReminders(`2026-01-01T00:00:00.000Z ${DAY}`, EXPIRES)).toEqual(new Set());
-    expect(sentReminders(`${EXPIRES} ${DAY},${3 * DAY}`, EXPIRES)).toEqual(new Set([DAY, 3 * DAY]));
+    expect(sentReminders(`2026-01-01T00:00:00.000Z ${DAY}`, EXPIRES)).toEqual(
+      new Set(),
+    );
+    expect(sentReminders(`${EXPIRES} ${DAY},${3 * DAY}`, EXPIRES)).toEqual(
+      new Set([DAY, 3 * DAY]),
+    );
   });
 });

@@ -37,7 +37,9 @@ describe.each(availableDatabases())('QuotaLedger on %s', (backend, newDb) => {
       used: { instances: 1, cores: 12, memoryGiB: 4, diskGiB: 20 },
     });
     // Exactly at the limit fits; disk has no limit here.
-    expect((await l.admit(TEAM, limits, vm(4, 4, 5000), target('c'))).admitted).toBe(true);
+    expect(
+      (await l.admit(TEAM, limits, vm(4, 4, 5000), target('c'))).admitted,
+    ).toBe(true);
     expect((await l.usage([TEAM])).get(TEAM)).toEqual({
       instances: 2,
       cores: 16,
@@ -46,7 +48,9 @@ describe.each(availableDatabases())('QuotaLedger on %s', (backend, newDb) => {
     });
     // The instance count is a limit too.
     const three = { instances: 2 };
-    expect((await l.admit(TEAM, three, vm(1), target('d'))).admitted).toBe(false);
+    expect((await l.admit(TEAM, three, vm(1), target('d'))).admitted).toBe(
+      false,
+    );
   });
 
   it('gives a removed VM its charge back once, and a cancelled admission too', async () => {
@@ -55,7 +59,9 @@ describe.each(availableDatabases())('QuotaLedger on %s', (backend, newDb) => {
     const a = await l.admit(TEAM, limits, vm(6), target('a'));
     if (!a.admitted) throw new Error('not admitted');
     await l.attach(a.chargeId, 'uid-a');
-    expect((await l.admit(TEAM, limits, vm(4), target('b'))).admitted).toBe(false);
+    expect((await l.admit(TEAM, limits, vm(4), target('b'))).admitted).toBe(
+      false,
+    );
     expect(await Promise.all([l.release('uid-a'), l.release('uid-a')])).toEqual(
       expect.arrayContaining([true, false]),
     );
@@ -107,8 +113,20 @@ describe.each(availableDatabases())('QuotaLedger on %s', (backend, newDb) => {
 
     const result = await l.heal(
       [
-        { uid: 'uid-unattached', namespace: 'default', name: 'unattached', subject: TEAM, amounts: vm(7) },
-        { uid: 'uid-new', namespace: 'default', name: 'kubectl', subject: 'user:default/bob', amounts: vm(1) },
+        {
+          uid: 'uid-unattached',
+          namespace: 'default',
+          name: 'unattached',
+          subject: TEAM,
+          amounts: vm(7),
+        },
+        {
+          uid: 'uid-new',
+          namespace: 'default',
+          name: 'kubectl',
+          subject: 'user:default/bob',
+          amounts: vm(1),
+        },
       ],
       { graceMs: 10 * 60_000, now },
     );

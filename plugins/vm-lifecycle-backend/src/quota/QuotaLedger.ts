@@ -124,11 +124,7 @@ export class QuotaLedger {
         const column = COLUMNS[resource];
         const limit = limits[resource];
         if (limit !== undefined)
-          update.andWhereRaw(`?? + ? <= ?`, [
-            column,
-            amounts[resource],
-            limit,
-          ]);
+          update.andWhereRaw(`?? + ? <= ?`, [column, amounts[resource], limit]);
         increments[column] = trx.raw('?? + ?', [column, amounts[resource]]);
       }
       const matched = await update.update(increments);
@@ -230,9 +226,8 @@ export class QuotaLedger {
         await trx.raw(`LOCK TABLE ?? IN SHARE ROW EXCLUSIVE MODE`, [
           QUOTA_USAGE_TABLE,
         ]);
-      const charges: ChargeRow[] = await trx<ChargeRow>(
-        QUOTA_CHARGES_TABLE,
-      ).select('*');
+      const charges: ChargeRow[] =
+        await trx<ChargeRow>(QUOTA_CHARGES_TABLE).select('*');
       const byUid = new Map(
         charges.filter(c => c.uid).map(c => [c.uid as string, c]),
       );
@@ -243,8 +238,7 @@ export class QuotaLedger {
       for (const instance of instances) {
         if (byUid.has(instance.uid)) continue;
         const waiting = pending.find(
-          c =>
-            c.namespace === instance.namespace && c.name === instance.name,
+          c => c.namespace === instance.namespace && c.name === instance.name,
         );
         if (waiting) {
           await trx(QUOTA_CHARGES_TABLE)

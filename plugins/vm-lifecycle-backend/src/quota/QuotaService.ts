@@ -88,10 +88,7 @@ export class QuotaService {
     if (result.admitted) return { chargeId: result.chargeId };
     const excesses = quotaExcesses(limits, result.used, amounts);
     throw new QuotaExceededError(
-      formatQuotaRefusal(
-        subject,
-        excesses.length > 0 ? excesses : excessAlone,
-      ),
+      formatQuotaRefusal(subject, excesses.length > 0 ? excesses : excessAlone),
     );
   }
 
@@ -108,11 +105,13 @@ export class QuotaService {
     return store.watch(event => {
       if (event.type !== 'DELETED') return;
       const { uid, namespace, name } = event.object.metadata;
-      this.o.ledger.release(uid).catch(error =>
-        this.o.logger?.warn(
-          `Could not release the quota charge of ComputeInstance ${namespace}/${name} (the next recount will): ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
+      this.o.ledger
+        .release(uid)
+        .catch(error =>
+          this.o.logger?.warn(
+            `Could not release the quota charge of ComputeInstance ${namespace}/${name} (the next recount will): ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
     });
   }
 
@@ -147,7 +146,10 @@ export class QuotaService {
   /** Every subject that has a configured quota or uses something (the admin view). */
   async statusOfAll(): Promise<QuotaStatus[]> {
     const usage = await this.o.ledger.usage();
-    const subjects = new Set([...this.o.settings.groups.keys(), ...usage.keys()]);
+    const subjects = new Set([
+      ...this.o.settings.groups.keys(),
+      ...usage.keys(),
+    ]);
     return [...subjects]
       .sort()
       .map(subject => this.status(subject, usage.get(subject)));

@@ -53,7 +53,10 @@ export function readQuotaSettings(vmLifecycle?: Config): QuotaSettings {
     let ref: string;
     try {
       ref = stringifyEntityRef(
-        parseEntityRef(raw, { defaultKind: 'group', defaultNamespace: 'default' }),
+        parseEntityRef(raw, {
+          defaultKind: 'group',
+          defaultNamespace: 'default',
+        }),
       );
     } catch {
       throw new Error(

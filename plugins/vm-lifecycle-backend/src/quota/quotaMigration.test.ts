@@ -70,7 +70,12 @@ describe.each(availableDatabases())(
             [names.ownerAnnotation]: 'group:default/web',
             [names.requestedByAnnotation]: 'user:default/alice',
           },
-          { cores: 4, memoryGiB: 8, bootDisk: { sizeGiB: 20 }, additionalDisks: [{ sizeGiB: 100 }] },
+          {
+            cores: 4,
+            memoryGiB: 8,
+            bootDisk: { sizeGiB: 20 },
+            additionalDisks: [{ sizeGiB: 100 }],
+          },
         ),
         instance(
           1,
@@ -107,14 +112,22 @@ describe.each(availableDatabases())(
       });
       const more = { instances: 1, cores: 5, memoryGiB: 1, diskGiB: 1 };
       expect(
-        (await ledger.admit('group:default/web', { cores: 16 }, more, { namespace: 'ns', name: 'x' }))
-          .admitted,
+        (
+          await ledger.admit('group:default/web', { cores: 16 }, more, {
+            namespace: 'ns',
+            name: 'x',
+          })
+        ).admitted,
       ).toBe(false);
       // A migrated charge is released by the VM's uid like a new one.
       expect(await ledger.release(rows[2].metadata.uid)).toBe(true);
       expect(
-        (await ledger.admit('group:default/web', { cores: 16 }, more, { namespace: 'ns', name: 'x' }))
-          .admitted,
+        (
+          await ledger.admit('group:default/web', { cores: 16 }, more, {
+            namespace: 'ns',
+            name: 'x',
+          })
+        ).admitted,
       ).toBe(true);
     });
 

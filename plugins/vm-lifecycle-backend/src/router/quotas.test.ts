@@ -162,8 +162,9 @@ describe.each(availableDatabases())(
       });
       const mine = (await api('get', '/quotas').expect(200)).body;
       expect(
-        mine.items.find((q: QuotaStatus) => q.subject === 'group:default/team-a')
-          .used.cores,
+        mine.items.find(
+          (q: QuotaStatus) => q.subject === 'group:default/team-a',
+        ).used.cores,
       ).toBe(16);
     });
 
@@ -183,12 +184,22 @@ describe.each(availableDatabases())(
         ),
       );
       const statuses = responses.map(r => r.status).sort();
-      expect(statuses).toEqual([201, 201, 201, 201, 422, 422, 422, 422, 422, 422]);
-      const list = await apiCaller(backends[0].server)('get', '/instances', 'carol');
+      expect(statuses).toEqual([
+        201, 201, 201, 201, 422, 422, 422, 422, 422, 422,
+      ]);
+      const list = await apiCaller(backends[0].server)(
+        'get',
+        '/instances',
+        'carol',
+      );
       expect(list.body.items).toHaveLength(4);
-      const usage = (await apiCaller(backends[0].server)('get', '/quotas').expect(200)).body;
+      const usage = (
+        await apiCaller(backends[0].server)('get', '/quotas').expect(200)
+      ).body;
       expect(
-        usage.items.find((q: QuotaStatus) => q.subject === 'group:default/team-a').used,
+        usage.items.find(
+          (q: QuotaStatus) => q.subject === 'group:default/team-a',
+        ).used,
       ).toEqual({ instances: 4, cores: 16, memoryGiB: 16, diskGiB: 80 });
     });
   },

@@ -171,7 +171,9 @@ export class InstanceService {
       throw e;
     }
     // A failure here leaves a charge without uid; the ledger's recount ties it to the VM.
-    await this.o.quota?.created(admission, created.metadata.uid).catch(() => {});
+    await this.o.quota
+      ?.created(admission, created.metadata.uid)
+      .catch(() => {});
     this.o.onWrite?.(created);
     return created;
   }

@@ -31,7 +31,10 @@ const DEV: VmTemplate = {
 };
 
 /** A fresh name per test: usePermission caches its answers by resource. */
-function expiring(name: string, expiresAt: string | undefined = EXPIRES): ComputeInstance {
+function expiring(
+  name: string,
+  expiresAt: string | undefined = EXPIRES,
+): ComputeInstance {
   const i = makeInstance(name, { creationTimestamp: CREATED });
   if (expiresAt) i.metadata.annotations![`${GROUP}/expires-at`] = expiresAt;
   return i;
@@ -49,8 +52,8 @@ async function renderCard(instance: ComputeInstance, mayExtend: boolean) {
           permissionApiRef,
           mockApis.permission({
             authorize: request =>
-              request.permission.name === vmInstanceExpiryExtendPermission.name &&
-              !mayExtend
+              request.permission.name ===
+                vmInstanceExpiryExtendPermission.name && !mayExtend
                 ? ('DENY' as any)
                 : ('ALLOW' as any),
           }),
@@ -67,7 +70,9 @@ describe('ExpiryCard', () => {
   it('shows when the VM expires and how far it can be extended', async () => {
     await renderCard(expiring('vm-1'), true);
     const text = await screen.findByTestId('vm-expiry');
-    expect(text).toHaveTextContent(`Expires on ${new Date(EXPIRES).toLocaleString()} (in 3 days)`);
+    expect(text).toHaveTextContent(
+      `Expires on ${new Date(EXPIRES).toLocaleString()} (in 3 days)`,
+    );
     await waitFor(() =>
       expect(screen.getByTestId('vm-expiry')).toHaveTextContent(
         `extended up to ${new Date(Date.parse(CREATED) + 30 * DAY).toLocaleString()}`,
@@ -77,12 +82,20 @@ describe('ExpiryCard', () => {
 
   it('extends to the chosen time for those allowed, and offers nothing to others', async () => {
     const { api, onChanged } = await renderCard(expiring('vm-2'), true);
-    await userEvent.click(await screen.findByRole('button', { name: 'Extend' }));
-    const dialog = await screen.findByRole('dialog', { name: 'Extend the expiry of vm-2' });
-    const input = within(dialog).getByLabelText('New expiry') as HTMLInputElement;
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Extend' }),
+    );
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Extend the expiry of vm-2',
+    });
+    const input = within(dialog).getByLabelText(
+      'New expiry',
+    ) as HTMLInputElement;
     // One week more by default.
     expect(new Date(input.value).getTime()).toBe(Date.parse(EXPIRES) + 7 * DAY);
-    await userEvent.click(within(dialog).getByRole('button', { name: 'Extend' }));
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Extend' }),
+    );
     await waitFor(() => expect(api.extendExpiry).toHaveBeenCalledTimes(1));
     expect(api.extendExpiry).toHaveBeenCalledWith(
       'default',
@@ -97,9 +110,13 @@ describe('ExpiryCard', () => {
     await screen.findByTestId('vm-expiry');
     // Wait for the templates, so the button would be there if it were allowed.
     await waitFor(() =>
-      expect(screen.getByTestId('vm-expiry')).toHaveTextContent('extended up to'),
+      expect(screen.getByTestId('vm-expiry')).toHaveTextContent(
+        'extended up to',
+      ),
     );
-    expect(screen.queryByRole('button', { name: 'Extend' })).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Extend' }),
+    ).not.toBeInTheDocument();
   });
 
   it('renders nothing for a VM that does not expire', async () => {

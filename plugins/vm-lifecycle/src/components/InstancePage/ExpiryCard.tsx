@@ -103,7 +103,9 @@ export const ExpiryCard = ({
       await api.extendExpiry(
         namespace,
         name,
-        new Date(max !== undefined ? Math.min(chosen, max) : chosen).toISOString(),
+        new Date(
+          max !== undefined ? Math.min(chosen, max) : chosen,
+        ).toISOString(),
       );
       setOpen(false);
       alertApi.post({
@@ -121,64 +123,71 @@ export const ExpiryCard = ({
 
   return (
     <Box mb={2}>
-    <InfoCard title="Expiry" titleTypographyProps={CARD_TITLE_PROPS}>
-      <Box display="flex" alignItems="center" justifyContent="space-between">
-        <Typography data-testid="vm-expiry">
-          {deleting ? 'Expired or deleted; was to expire' : 'Expires'} on{' '}
-          <strong>{new Date(at).toLocaleString()}</strong>
-          {deleting ? '' : ` (${fromNow(at, now)})`}
-          {max !== undefined
-            ? `. It can be extended up to ${new Date(max).toLocaleString()}.`
-            : '.'}
-        </Typography>
-        {canExtend && (
-          <Button variant="outlined" color="primary" onClick={openDialog}>
-            Extend
-          </Button>
-        )}
-      </Box>
-      <Dialog
-        open={open}
-        onClose={busy ? undefined : () => setOpen(false)}
-        aria-labelledby="vm-extend-title"
-      >
-        <DialogTitle id="vm-extend-title">Extend the expiry of {name}</DialogTitle>
-        <DialogContent>
-          {error && (
-            <Alert severity="error" role="alert" style={{ marginBottom: 8 }}>
-              {error}
-            </Alert>
+      <InfoCard title="Expiry" titleTypographyProps={CARD_TITLE_PROPS}>
+        <Box display="flex" alignItems="center" justifyContent="space-between">
+          <Typography data-testid="vm-expiry">
+            {deleting ? 'Expired or deleted; was to expire' : 'Expires'} on{' '}
+            <strong>{new Date(at).toLocaleString()}</strong>
+            {deleting ? '' : ` (${fromNow(at, now)})`}
+            {max !== undefined
+              ? `. It can be extended up to ${new Date(max).toLocaleString()}.`
+              : '.'}
+          </Typography>
+          {canExtend && (
+            <Button variant="outlined" color="primary" onClick={openDialog}>
+              Extend
+            </Button>
           )}
-          <TextField
-            id="vm-extend-expires-at"
-            label="New expiry"
-            type="datetime-local"
-            value={value}
-            onChange={e => setValue(e.target.value)}
-            inputProps={{
-              min: toLocalInput(at),
-              ...(max !== undefined ? { max: toLocalInput(max) } : {}),
-            }}
-            helperText={
-              max !== undefined
-                ? `At most ${new Date(max).toLocaleString()} (the template's maximum lifetime)`
-                : undefined
-            }
-            InputLabelProps={{ shrink: true }}
-            fullWidth
-            disabled={busy}
-          />
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={() => setOpen(false)} disabled={busy}>
-            Cancel
-          </Button>
-          <Button color="primary" variant="contained" onClick={extend} disabled={busy}>
-            Extend
-          </Button>
-        </DialogActions>
-      </Dialog>
-    </InfoCard>
+        </Box>
+        <Dialog
+          open={open}
+          onClose={busy ? undefined : () => setOpen(false)}
+          aria-labelledby="vm-extend-title"
+        >
+          <DialogTitle id="vm-extend-title">
+            Extend the expiry of {name}
+          </DialogTitle>
+          <DialogContent>
+            {error && (
+              <Alert severity="error" role="alert" style={{ marginBottom: 8 }}>
+                {error}
+              </Alert>
+            )}
+            <TextField
+              id="vm-extend-expires-at"
+              label="New expiry"
+              type="datetime-local"
+              value={value}
+              onChange={e => setValue(e.target.value)}
+              inputProps={{
+                min: toLocalInput(at),
+                ...(max !== undefined ? { max: toLocalInput(max) } : {}),
+              }}
+              helperText={
+                max !== undefined
+                  ? `At most ${new Date(max).toLocaleString()} (the template's maximum lifetime)`
+                  : undefined
+              }
+              InputLabelProps={{ shrink: true }}
+              fullWidth
+              disabled={busy}
+            />
+          </DialogContent>
+          <DialogActions>
+            <Button onClick={() => setOpen(false)} disabled={busy}>
+              Cancel
+            </Button>
+            <Button
+              color="primary"
+              variant="contained"
+              onClick={extend}
+              disabled={busy}
+            >
+              Extend
+            </Button>
+          </DialogActions>
+        </Dialog>
+      </InfoCard>
     </Box>
   );
 };

@@ -60,9 +60,9 @@ export const QuotaPreview = ({
       {over.length > 0 && (
         <Box mt={1}>
           <Alert severity="warning">
-            This VM does not fit the quota (
-            {over.map(l => l.label).join(', ')}): the request will be refused.
-            Choose a smaller size, or free some by deleting a VM.
+            This VM does not fit the quota ({over.map(l => l.label).join(', ')}
+            ): the request will be refused. Choose a smaller size, or free some
+            by deleting a VM.
           </Alert>
         </Box>
       )}

@@ -6,7 +6,10 @@ import {
   TestApiProvider,
 } from '@backstage/test-utils';
 import { configApiRef, identityApiRef } from '@backstage/core-plugin-api';
-import { QuotaStatus, VmTemplate } from '@vm-selfservice/plugin-vm-lifecycle-common';
+import {
+  QuotaStatus,
+  VmTemplate,
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
 import { mockVmApi, TEMPLATES } from '../../__testUtils__/fixtures';
 import { RequestVmDialog } from '../RequestVmDialog';
@@ -37,10 +40,20 @@ const DEV: VmTemplate = {
 describe('quota arithmetic of the portal', () => {
   it('counts the form as the server counts the spec', () => {
     expect(
-      amountsOfForm({ cores: '4', memoryGiB: '8', bootDiskGiB: '20', additionalDisks: '50, 30' }),
+      amountsOfForm({
+        cores: '4',
+        memoryGiB: '8',
+        bootDiskGiB: '20',
+        additionalDisks: '50, 30',
+      }),
     ).toEqual({ instances: 1, cores: 4, memoryGiB: 8, diskGiB: 100 });
     expect(
-      amountsOfForm({ cores: 'x', memoryGiB: '8', bootDiskGiB: '20', additionalDisks: '' }),
+      amountsOfForm({
+        cores: 'x',
+        memoryGiB: '8',
+        bootDiskGiB: '20',
+        additionalDisks: '',
+      }),
     ).toBeUndefined();
   });
 
@@ -51,7 +64,12 @@ describe('quota arithmetic of the portal', () => {
   });
 
   it('marks a resource over its limit, never one without a limit', () => {
-    const lines = quotaLines(TEAM, { instances: 1, cores: 4, memoryGiB: 4, diskGiB: 9999 });
+    const lines = quotaLines(TEAM, {
+      instances: 1,
+      cores: 4,
+      memoryGiB: 4,
+      diskGiB: 9999,
+    });
     expect(lines.filter(l => l.over).map(l => l.resource)).toEqual(['cores']);
   });
 });
@@ -78,13 +96,17 @@ describe('the request dialog and quotas', () => {
     const quota = await within(dialog).findByTestId('vm-request-quota');
     expect(quota).toHaveTextContent('Quota of group:default/team-a');
     expect(quota).toHaveTextContent('cores: 14 in use + 2 for this VM of 16');
-    expect(quota).toHaveTextContent('memory GiB: 12 in use + 4 for this VM of 64');
+    expect(quota).toHaveTextContent(
+      'memory GiB: 12 in use + 4 for this VM of 64',
+    );
     expect(within(quota).queryByText(/does not fit/)).not.toBeInTheDocument();
     const cores = screen.getByLabelText('CPU cores');
     await userEvent.clear(cores);
     await userEvent.type(cores, '4');
     expect(quota).toHaveTextContent('cores: 14 in use + 4 for this VM of 16');
-    expect(within(quota).getByText(/does not fit the quota \(cores\)/)).toBeInTheDocument();
+    expect(
+      within(quota).getByText(/does not fit the quota \(cores\)/),
+    ).toBeInTheDocument();
   });
 
   it("shows the caller's own quota for a VM without owner", async () => {
@@ -96,14 +118,18 @@ describe('the request dialog and quotas', () => {
   });
 
   it('offers the lifetime of a template that has one and sends the chosen expiry', async () => {
-    const api = mockVmApi({ listTemplates: jest.fn(async () => [DEV, ...TEMPLATES]) });
+    const api = mockVmApi({
+      listTemplates: jest.fn(async () => [DEV, ...TEMPLATES]),
+    });
     const dialog = await renderDialog(api);
     const lifetime = await within(dialog).findByLabelText('Expires in (days)');
     expect(lifetime).toHaveValue(7);
     await userEvent.type(screen.getByLabelText(/^Name\W*$/), 'dev-1');
     await userEvent.clear(lifetime);
     await userEvent.type(lifetime, '31');
-    expect(within(dialog).getByText(/at most 30 days \(the template's maximum\)/)).toBeInTheDocument();
+    expect(
+      within(dialog).getByText(/at most 30 days \(the template's maximum\)/),
+    ).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Request' }));
     expect(api.createInstance).not.toHaveBeenCalled();
     await userEvent.clear(lifetime);
@@ -115,7 +141,9 @@ describe('the request dialog and quotas', () => {
     const expiresAt = Date.parse(
       sent.metadata.annotations!['osac.openshift.io/expires-at'],
     );
-    expect(Math.abs(expiresAt - (before + 10 * 24 * 3_600_000))).toBeLessThan(60_000);
+    expect(Math.abs(expiresAt - (before + 10 * 24 * 3_600_000))).toBeLessThan(
+      60_000,
+    );
   });
 });
 
