@@ -214,6 +214,10 @@ export class QuotaLedger {
    * create, or a removal this replica did not see: charges every VM without a charge, drops the
    * charges of VMs that are gone, and recomputes every subject's usage from the charges. A charge
    * younger than `graceMs` without a VM is kept: its create may still be on its way.
+   *
+   * `instances` is read before this transaction, so a VM removed in between is charged again and
+   * that charge dropped by a later recount: the error is a refusal too many for a while, never an
+   * admission too many.
    */
   heal(
     instances: ChargedInstance[],

@@ -87,6 +87,12 @@ export class QuotaService {
     const result = await this.o.ledger.admit(subject, limits, amounts, target);
     if (result.admitted) return { chargeId: result.chargeId };
     const excesses = quotaExcesses(limits, result.used, amounts);
+    if (excesses.length === 0 && excessAlone.length === 0) {
+      // Refused by the database, but the use read after it fits: it changed in between.
+      throw new QuotaExceededError(
+        `quota of ${subject}: this request did not fit the use at the moment it was checked; try again`,
+      );
+    }
     throw new QuotaExceededError(
       formatQuotaRefusal(subject, excesses.length > 0 ? excesses : excessAlone),
     );
