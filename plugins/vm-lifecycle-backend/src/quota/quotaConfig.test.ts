@@ -1,7 +1,8 @@
 import { ConfigReader } from '@backstage/config';
+import { JsonObject } from '@backstage/types';
 import { readVmLifecycleConfig } from '../config';
 
-const read = (vmLifecycle: Record<string, unknown>) =>
+const read = (vmLifecycle: JsonObject) =>
   readVmLifecycleConfig(new ConfigReader({ vmLifecycle }));
 
 describe('vmLifecycle.quotas and vmLifecycle.expiry', () => {
@@ -46,9 +47,12 @@ describe('vmLifecycle.quotas and vmLifecycle.expiry', () => {
       { defaultUser: { memoryGiB: 1.5 } },
       /defaultUser\.memoryGiB: must be an integer/,
     ],
-  ])('refuses %j at startup, naming the key', (quotas, message) => {
-    expect(() => read({ quotas })).toThrow(message);
-  });
+  ] as Array<[JsonObject, RegExp]>)(
+    'refuses %j at startup, naming the key',
+    (quotas, message) => {
+      expect(() => read({ quotas })).toThrow(message);
+    },
+  );
 
   it('reads reminders as durations, 3 days and 1 day by default', () => {
     const day = 24 * 3_600_000;
