@@ -48,7 +48,43 @@ export interface Config {
         required?: boolean;
         default?: string | number | boolean;
       }>;
+      /**
+       * Lifetime of the template's VMs, counted from creation: a request gets `defaultDays` unless it
+       * proposes an expiry (annotation `<apiGroup>/expires-at`), which must not be later than
+       * `maxDays`; the owner or an admin may extend up to `maxDays`. Absent: the VMs never expire.
+       */
+      lifetime?: {
+        defaultDays: number;
+        maxDays: number;
+      };
     }>;
+    /**
+     * Quotas, checked when a VM is requested (422 when over). A VM counts against its owner group
+     * when it has an owner annotation, else against the user who requested it. A limit left out is
+     * no limit. Usage is kept in the plugin's database, shared by every replica.
+     */
+    quotas?: {
+      /** Each user's own VMs (those without an owner annotation). Absent: no user quota. */
+      defaultUser?: QuotaLimitsConfig;
+      /**
+       * Owner groups without an entry in `groups`. Absent: such groups have no quota, so a requester
+       * can avoid their user quota by naming an unlisted group as owner; set this to close that.
+       */
+      defaultGroup?: QuotaLimitsConfig;
+      groups?: Array<
+        {
+          /** Entity ref of the owner group, e.g. group:default/team-a. */
+          group: string;
+        } & QuotaLimitsConfig
+      >;
+    };
+    /** Expiry of VMs whose template has a lifetime. */
+    expiry?: {
+      /** How long before the expiry reminders go out, each once. Default 3 days and 1 day. */
+      reminders?: Array<HumanDuration | string>;
+      /** How often the controller's leader looks for reminders and expiries due. Default 1 minute. */
+      checkInterval?: HumanDuration | string;
+    };
     store?: {
       /** Where ComputeInstances live: the Backstage database (default) or Kubernetes custom resources. */
       type?: 'database' | 'kubernetes';
@@ -232,4 +268,16 @@ export interface Config {
     /** Serve the create/delete templates as workflow job templates. */
     workflowTemplates?: boolean;
   };
+}
+
+/** Limits of one quota; a limit left out is no limit. */
+interface QuotaLimitsConfig {
+  /** Number of VMs. */
+  maxInstances?: number;
+  /** Total cores. */
+  cores?: number;
+  /** Total memory, GiB. */
+  memoryGiB?: number;
+  /** Total disk (boot plus additional disks), GiB. */
+  diskGiB?: number;
 }

@@ -1,10 +1,15 @@
-import { Config, readDurationFromConfig } from '@backstage/config';
+import {
+  Config,
+  ConfigReader,
+  readDurationFromConfig,
+} from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
 import {
   DEFAULT_API_GROUP,
   DEFAULT_MAX_JOB_HISTORY,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { JobPollingMode } from './controller/jobTracker';
+import { QuotaSettings, readQuotaSettings } from './quota/quotaConfig';
 
 export interface AapProviderConfig {
   baseUrl: string;
@@ -41,6 +46,41 @@ export interface VmLifecycleConfig {
   jobOutput: { cacheTtlMs: number; maxChars: number };
   /** Continue tokens of GET /instances. */
   pagination: { continueTokenSecret?: string; continueTokenTtlMs: number };
+  quotas: QuotaSettings;
+  expiry: {
+    /** Reminders go out this long before a VM's expiry, each once. */
+    remindersBeforeMs: number[];
+    /** How often the controller's leader looks for reminders and expiries due. */
+    checkIntervalMs: number;
+  };
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** vmLifecycle.expiry.reminders: a list of durations (`3d`, `P1D`, `{ hours: 12 }`). */
+function readReminders(c: Config | undefined): number[] {
+  const key = 'expiry.reminders';
+  if (!c?.has(key)) return [3 * DAY_MS, DAY_MS];
+  const list = c.getOptional(key);
+  if (!Array.isArray(list))
+    throw new Error(
+      `Invalid config vmLifecycle.${key}: must be a list of durations`,
+    );
+  return list.map((value, index) => {
+    let ms: number;
+    try {
+      ms = durationMs(new ConfigReader({ value }), 'value', 0);
+    } catch (e) {
+      throw new Error(
+        `Invalid config vmLifecycle.${key}[${index}]: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    if (ms <= 0)
+      throw new Error(
+        `Invalid config vmLifecycle.${key}[${index}]: must be a positive duration`,
+      );
+    return ms;
+  });
 }
 
 function positiveInteger(
@@ -136,7 +176,14 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
     throw new Error(
       'Invalid config vmLifecycle.rateLimit.writes.window: must be a positive duration',
     );
+  const checkIntervalMs = durationMs(c, 'expiry.checkInterval', 60_000);
+  if (checkIntervalMs <= 0)
+    throw new Error(
+      'Invalid config vmLifecycle.expiry.checkInterval: must be a positive duration',
+    );
   return {
+    quotas: readQuotaSettings(c),
+    expiry: { remindersBeforeMs: readReminders(c), checkIntervalMs },
     writeRateLimit: {
       limit: positiveInteger(c, 'rateLimit.writes.limit', 60, {
         allowZero: true,

@@ -29,6 +29,9 @@ import { publishInstanceSignals } from './service/publishSignals';
 import { readTemplates } from './service/readTemplates';
 import { DatabaseStore } from './store/DatabaseStore';
 import { createClusterComponents } from './cluster';
+import { ExpiryKeeper, startExpirySweeps } from './controller/expiry';
+import { QuotaLedger } from './quota/QuotaLedger';
+import { QuotaService } from './quota/QuotaService';
 
 /**
  * The vm-lifecycle backend plugin: the ComputeInstance controller and its REST API.
@@ -49,6 +52,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
+        userInfo: coreServices.userInfo,
         signals: signalsServiceRef,
       },
       async init(deps) {
@@ -128,6 +132,55 @@ export const vmLifecyclePlugin = createBackendPlugin({
           );
         }
 
+        // The ledger lives in the plugin's database in both modes, so replicas sharing it share
+        // one count (cluster mode: see the README's "Quotas and expiry").
+        const quota = new QuotaService({
+          ledger: await QuotaLedger.create({
+            knex: await database.getClient(),
+            skipMigrations: database.migrations?.skip ?? false,
+          }),
+          settings: settings.quotas,
+          names,
+          logger: logger.child({ component: 'quota' }),
+        });
+        const unwatchQuota = quota.watchReleases(store);
+        const recount = () =>
+          quota
+            .heal(store)
+            .catch(error =>
+              logger.warn(
+                `Quota recount failed: ${error instanceof Error ? error.message : String(error)}`,
+              ),
+            );
+        let recountTimer: NodeJS.Timeout | undefined;
+        lifecycle.addStartupHook(async () => {
+          await recount();
+          recountTimer = setInterval(
+            () => void recount(),
+            settings.controller.resyncIntervalMs,
+          );
+          recountTimer.unref?.();
+        });
+
+        let stopExpiry: (() => void) | undefined;
+        if (controller) {
+          const ctl = controller;
+          const keeper = new ExpiryKeeper({
+            store,
+            events,
+            names,
+            remindersBeforeMs: settings.expiry.remindersBeforeMs,
+            logger: logger.child({ component: 'expiry' }),
+            onDelete: instance => ctl.enqueue(instance),
+          });
+          stopExpiry = startExpirySweeps({
+            keeper,
+            intervalMs: settings.expiry.checkIntervalMs,
+            isLeading: () => ctl.isLeading(),
+            logger,
+          });
+        }
+
         const unwatch = publishInstanceSignals(
           store,
           deps.signals,
@@ -137,6 +190,9 @@ export const vmLifecyclePlugin = createBackendPlugin({
         );
         // One hook, in order: the controller stops before the stores it uses close.
         lifecycle.addShutdownHook(async () => {
+          stopExpiry?.();
+          if (recountTimer) clearInterval(recountTimer);
+          unwatchQuota();
           await controller?.stop();
           unwatch();
           await backing.close();
@@ -165,6 +221,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
           defaultNamespace: settings.defaultNamespace,
           onWrite: instance => controller?.enqueue(instance),
           jobOutput: settings.jobOutput,
+          quota,
           continueTokens: new ContinueTokens({
             secret: settings.pagination.continueTokenSecret,
             ttlMs: settings.pagination.continueTokenTtlMs,
@@ -202,6 +259,8 @@ export const vmLifecyclePlugin = createBackendPlugin({
             auditor: deps.auditor,
             rules,
             writeRateLimit: settings.writeRateLimit,
+            quota,
+            userInfo: deps.userInfo,
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

@@ -23,6 +23,18 @@ export interface ApiGroupNames {
   deletionRetryAnnotation: string;
   /** Label carried by the VM objects (KubeVirt) that belong to an instance. */
   instanceLabel: string;
+  /**
+   * When the VM expires (RFC 3339). Set by the API from the template's lifetime at create (a request
+   * may propose it, within the template's maximum) and by the extend route; read by the controller.
+   */
+  expiresAtAnnotation: string;
+  /**
+   * Written only by the controller: the reminders already sent for the current expiry, as
+   * `<expiresAt> <offset ms>,<offset ms>`, so none is repeated after a restart or a leader change.
+   */
+  expiryRemindersAnnotation: string;
+  /** Written only by the controller when it expires the VM (RFC 3339): an expiry happens once. */
+  expiredAtAnnotation: string;
 }
 
 export function apiGroupNames(
@@ -38,5 +50,8 @@ export function apiGroupNames(
     ownerAnnotation: `${group}/owner`,
     deletionRetryAnnotation: `${group}/deletion-retry-requested-at`,
     instanceLabel: `${group}/computeinstance`,
+    expiresAtAnnotation: `${group}/expires-at`,
+    expiryRemindersAnnotation: `${group}/expiry-reminders-sent`,
+    expiredAtAnnotation: `${group}/expired-at`,
   };
 }

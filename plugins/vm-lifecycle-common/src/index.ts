@@ -12,3 +12,4 @@ export * from './schema';
 export * from './permissions';
 export * from './list';
 export * from './settings';
+export * from './quota';

@@ -49,6 +49,7 @@ describe('permissions', () => {
       'vm-lifecycle.instance.delete',
       'vm-lifecycle.instance.deletion.retry',
       'vm-lifecycle.instance.deletion.release',
+      'vm-lifecycle.instance.expiry.extend',
       'vm-lifecycle.admin',
     ]);
     expect(new Set(names).size).toBe(names.length);

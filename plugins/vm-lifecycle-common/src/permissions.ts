@@ -51,6 +51,16 @@ export const vmInstanceDeletionReleasePermission = createPermission({
   resourceType: VM_INSTANCE_RESOURCE_TYPE,
 });
 
+/**
+ * Moving a VM's expiry later, within its template's maximum lifetime. Granted like update (the
+ * requester, the owner group, admins) by the default policy; audited.
+ */
+export const vmInstanceExpiryExtendPermission = createPermission({
+  name: 'vm-lifecycle.instance.expiry.extend',
+  attributes: { action: 'update' },
+  resourceType: VM_INSTANCE_RESOURCE_TYPE,
+});
+
 /** Operator actions across all instances (e.g. seeing every namespace); no CRUD action implied. */
 export const vmAdminPermission = createPermission({
   name: 'vm-lifecycle.admin',
@@ -65,6 +75,7 @@ export const vmLifecyclePermissions = [
   vmInstanceDeletePermission,
   vmInstanceDeletionRetryPermission,
   vmInstanceDeletionReleasePermission,
+  vmInstanceExpiryExtendPermission,
   vmAdminPermission,
 ];
 

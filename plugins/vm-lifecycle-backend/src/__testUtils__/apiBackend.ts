@@ -1,5 +1,6 @@
 import { Server } from 'node:http';
 import request from 'supertest';
+import { Knex } from 'knex';
 import {
   coreServices,
   createBackendModule,
@@ -226,6 +227,8 @@ export interface ApiBackendOptions {
   durations?: { provisionMs: number; deprovisionMs: number };
   /** Opens the EDA callback route with this token (the provider stays AAP Direct). */
   edaCallbackToken?: string;
+  /** The plugin's database (e.g. PostgreSQL, or one shared by several backends); SQLite otherwise. */
+  knex?: Knex;
 }
 
 export async function startApiBackend(
@@ -296,6 +299,9 @@ export async function startApiBackend(
       }),
       auditor.factory,
       userInfoFactory(),
+      ...(options.knex
+        ? [mockServices.database.factory({ knex: options.knex })]
+        : []),
       mockServices.rootConfig.factory({
         data: {
           permission: { enabled: true },

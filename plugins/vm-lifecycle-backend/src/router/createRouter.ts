@@ -4,6 +4,7 @@ import {
   HttpAuthService,
   LoggerService,
   PermissionsService,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError, serializeError } from '@backstage/errors';
 import {
@@ -17,10 +18,13 @@ import {
   ListQueryError,
   PortalSettings,
   parseInstanceListQuery,
+  QuotasResponse,
+  vmAdminPermission,
   vmInstanceCreatePermission,
   vmInstanceDeletePermission,
   vmInstanceDeletionReleasePermission,
   vmInstanceDeletionRetryPermission,
+  vmInstanceExpiryExtendPermission,
   vmInstanceReadPermission,
   vmInstanceUpdatePermission,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
@@ -31,6 +35,7 @@ import { listAccess } from '../permissions/listAccess';
 import { createInstanceRules } from '../permissions/rules';
 import { UnprocessableRequestError } from '../service/errors';
 import { instanceNotFound, InstanceService } from '../service/InstanceService';
+import { QuotaService } from '../quota/QuotaService';
 import { createErrorFilter } from './errorFilter';
 import { validatePathParameters } from './pathParameters';
 import {
@@ -52,6 +57,10 @@ export interface RouterOptions {
   rules: ReturnType<typeof createInstanceRules>;
   /** Per-user limit on writes (vmLifecycle.rateLimit.writes); default 60 per minute. */
   writeRateLimit?: WriteRateLimitSettings;
+  /** GET /quotas; absent: no quotas are kept and the route answers none. */
+  quota?: QuotaService;
+  /** The caller's groups, for the quotas GET /quotas shows. */
+  userInfo?: UserInfoService;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -211,6 +220,35 @@ export async function createRouter(
     res.json({ items: service.listTemplates() });
   });
 
+  /**
+   * The caller's quotas: their own (VMs without an owner) and those of their groups that have a
+   * quota or use something. `?all=true` (admins): every subject, for the admin view.
+   */
+  router.get('/quotas', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const all = queryFlag(req, 'all');
+    const quota = options.quota;
+    let body: QuotasResponse = { items: [] };
+    if (all) {
+      await authorizeBasic(credentials, vmAdminPermission);
+      if (quota) body = { items: await quota.statusOfAll() };
+    } else if (quota) {
+      const user = credentials.principal.userEntityRef;
+      const claims = options.userInfo
+        ? (await options.userInfo.getUserInfo(credentials)).ownershipEntityRefs
+        : [];
+      const groups = [...new Set(claims.filter(r => r.startsWith('group:')))];
+      const items = await quota.statusOf([user, ...groups]);
+      body = {
+        items: items.filter(
+          q =>
+            q.subject === user || q.source !== 'none' || q.used.instances > 0,
+        ),
+      };
+    }
+    res.json(body);
+  });
+
   router.get('/instances', async (req, res) => {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
@@ -294,6 +332,31 @@ export async function createRouter(
       },
     );
     res.status(202).json(result);
+  });
+
+  router.post('/instances/:namespace/:name/expiry', async (req, res) => {
+    const { namespace, name } = req.params;
+    const meta: Record<string, string> = { namespace, name };
+    if (typeof req.body?.expiresAt === 'string')
+      meta.expiresAt = req.body.expiresAt.slice(0, 40);
+    const updated = await audit(
+      req,
+      'instance-expiry-extend',
+      meta,
+      async () => {
+        const { credentials } = await loadAuthorized(
+          req,
+          vmInstanceExpiryExtendPermission,
+        );
+        return service.extendExpiry(
+          namespace,
+          name,
+          req.body,
+          callerRef(credentials),
+        );
+      },
+    );
+    res.json(updated);
   });
 
   router.post(

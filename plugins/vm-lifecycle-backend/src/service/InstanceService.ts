@@ -12,6 +12,9 @@ import {
   formatPath,
   formatValidationError,
   DEFAULT_PAGE_SIZE,
+  expiryBounds,
+  expiryProblem,
+  extendExpiryRequestSchema,
   immutableFieldsInPatch,
   InstanceListQuery,
   JobOutput,
@@ -38,6 +41,7 @@ import { AapNotFoundError } from '../aap/errors';
 import { ImmutableFieldError, ReservedFieldError } from './errors';
 import { capOutput, JobOutputCache } from './JobOutputCache';
 import { ContinueTokens, queryFingerprint } from './continueToken';
+import { QuotaService } from '../quota/QuotaService';
 
 export interface InstanceServiceOptions {
   store: ComputeInstanceStore;
@@ -52,6 +56,8 @@ export interface InstanceServiceOptions {
   jobOutput?: JobOutputSettings;
   /** Issues and checks the continue tokens of paged lists; a built-in key and 10 minutes by default. */
   continueTokens?: ContinueTokens;
+  /** Quotas checked at create; absent: none. */
+  quota?: QuotaService;
   now?: () => Date;
 }
 
@@ -104,7 +110,10 @@ export class InstanceService {
     if (!parsed.success)
       throw new InputError(formatValidationError(parsed.error));
     const { metadata, spec: partialSpec } = parsed.data;
-    this.refuseReservedAnnotations(metadata.annotations ?? {});
+    const { expiresAtAnnotation } = this.o.names;
+    this.refuseReservedAnnotations(metadata.annotations ?? {}, [
+      expiresAtAnnotation,
+    ]);
     const template = this.o.templates.find(
       t => t.id === partialSpec.templateID,
     );
@@ -140,30 +149,155 @@ export class InstanceService {
       );
     }
     annotations[this.o.names.requestedByAnnotation] = requestedBy;
+    const expiresAt = this.expiryAtCreate(
+      template,
+      annotations[expiresAtAnnotation],
+    );
+    if (expiresAt) annotations[expiresAtAnnotation] = expiresAt;
 
-    const created = await this.o.store.create({
-      metadata: {
-        name: metadata.name,
-        namespace: metadata.namespace ?? this.o.defaultNamespace,
-        annotations,
-      },
-      spec: checked.data,
+    const namespace = metadata.namespace ?? this.o.defaultNamespace;
+    // Charged before the write, so that nothing is stored when the quota refuses (422).
+    const admission = await this.o.quota?.admit(annotations, checked.data, {
+      namespace,
+      name: metadata.name,
     });
+    let created: ComputeInstance;
+    try {
+      created = await this.o.store.create({
+        metadata: { name: metadata.name, namespace, annotations },
+        spec: checked.data,
+      });
+    } catch (e) {
+      await this.o.quota?.cancel(admission);
+      throw e;
+    }
+    // A failure here leaves a charge without uid; the ledger's recount ties it to the VM.
+    await this.o.quota
+      ?.created(admission, created.metadata.uid)
+      .catch(() => {});
     this.o.onWrite?.(created);
     return created;
   }
 
-  /** Every annotation in the API group is the system's to write, but the owner (see ReservedFieldError). */
-  private refuseReservedAnnotations(annotations: Record<string, string>) {
+  /** The expiry a new VM gets: the requested one within the template's lifetime, or its default. */
+  private expiryAtCreate(
+    template: VmTemplate,
+    requested: string | undefined,
+  ): string | undefined {
+    const field = formatPath([
+      'metadata',
+      'annotations',
+      this.o.names.expiresAtAnnotation,
+    ]);
+    const now = this.now();
+    if (!template.lifetime) {
+      if (requested === undefined) return undefined;
+      throw new InputError(
+        `${field}: template "${template.id}" sets no lifetime, so its VMs do not expire`,
+      );
+    }
+    if (requested === undefined)
+      return expiryBounds(template.lifetime, now).defaultExpiresAt;
+    const problem = expiryProblem(requested, template.lifetime, now, now);
+    if (problem) throw new InputError(`${field}: ${problem}`);
+    return new Date(requested).toISOString();
+  }
+
+  private now(): Date {
+    return this.o.now?.() ?? new Date();
+  }
+
+  /**
+   * Moves a VM's expiry later, within its template's maximum counted from its creation. Reminders
+   * already sent belong to the old expiry and are forgotten, so the new one gets its own.
+   */
+  async extendExpiry(
+    namespace: string,
+    name: string,
+    body: unknown,
+    by: string,
+  ): Promise<ComputeInstance> {
+    const parsed = extendExpiryRequestSchema.safeParse(body);
+    if (!parsed.success)
+      throw new InputError(formatValidationError(parsed.error));
+    const requested = new Date(parsed.data.expiresAt).toISOString();
+    const {
+      expiresAtAnnotation,
+      expiryRemindersAnnotation,
+      expiredAtAnnotation,
+    } = this.o.names;
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(namespace, name);
+      const annotations = current.metadata.annotations ?? {};
+      if (
+        current.metadata.deletionTimestamp ||
+        annotations[expiredAtAnnotation]
+      ) {
+        throw new ConflictError(
+          `ComputeInstance ${namespace}/${name} is being deleted; its expiry can no longer be changed`,
+        );
+      }
+      const template = this.o.templates.find(
+        t => t.id === current.spec.templateID,
+      );
+      const previous = annotations[expiresAtAnnotation];
+      if (!template?.lifetime || !previous) {
+        throw new ConflictError(
+          `ComputeInstance ${namespace}/${name} does not expire (its template sets no lifetime)`,
+        );
+      }
+      const problem = expiryProblem(
+        requested,
+        template.lifetime,
+        current.metadata.creationTimestamp,
+        this.now(),
+      );
+      if (problem) throw new InputError(`expiresAt: ${problem}`);
+      if (Date.parse(requested) <= Date.parse(previous))
+        throw new InputError(
+          `expiresAt: must be later than the current expiry ${previous}`,
+        );
+      const next = { ...annotations, [expiresAtAnnotation]: requested };
+      delete next[expiryRemindersAnnotation];
+      try {
+        const updated = await this.o.store.update({
+          ...current,
+          metadata: { ...current.metadata, annotations: next },
+        });
+        if (!updated) throw instanceNotFound(namespace, name);
+        await this.o.events.record(updated.metadata, {
+          type: 'Normal',
+          reason: 'ExpiryExtended',
+          message: `${by} extended the expiry from ${previous} to ${requested}`,
+        });
+        this.o.onWrite?.(updated);
+        return updated;
+      } catch (e) {
+        if (!isStaleResourceVersionError(e) || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  /**
+   * Every annotation in the API group is the system's to write, but the owner and those `allowed`
+   * here, which the caller validates (see ReservedFieldError).
+   */
+  private refuseReservedAnnotations(
+    annotations: Record<string, string>,
+    allowed: string[] = [],
+  ) {
     const { group, ownerAnnotation } = this.o.names;
     const reserved = Object.keys(annotations).filter(
-      key => key.startsWith(`${group}/`) && key !== ownerAnnotation,
+      key =>
+        key.startsWith(`${group}/`) &&
+        key !== ownerAnnotation &&
+        !allowed.includes(key),
     );
     if (reserved.length > 0) {
       throw new ReservedFieldError(
         reserved.map(key => formatPath(['metadata', 'annotations', key])),
         group,
-        ownerAnnotation,
+        [ownerAnnotation, ...allowed],
       );
     }
   }

@@ -22,9 +22,9 @@ export class ImmutableFieldError extends UnprocessableRequestError {
  */
 export class ReservedFieldError extends UnprocessableRequestError {
   readonly fields: string[];
-  constructor(fields: string[], group: string, ownerAnnotation: string) {
+  constructor(fields: string[], group: string, settable: string[]) {
     super(
-      `${fields.join(', ')}: annotations of ${group} are reserved for the portal, the controller and the playbooks; a request may set only ${ownerAnnotation}`,
+      `${fields.join(', ')}: annotations of ${group} are reserved for the portal, the controller and the playbooks; a request may set only ${settable.join(' and ')}`,
     );
     this.name = 'ReservedFieldError';
     this.fields = fields;

@@ -7,3 +7,4 @@ export * from './requests';
 export * from './templates';
 export * from './status';
 export * from './errors';
+export * from './lifetime';

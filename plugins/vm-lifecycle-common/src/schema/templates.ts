@@ -13,6 +13,7 @@ import {
 import { computeInstanceSpecSchema } from './spec';
 import { CreateInstanceSpec } from './requests';
 import { isPlainObject, parseJsonObject } from './rules';
+import { templateLifetimeSchema } from './lifetime';
 
 /** Spec field paths a template can open to or close for requesters. */
 export const TEMPLATE_FIELD_PATHS = [
@@ -108,6 +109,8 @@ export const vmTemplateSchema = strictObject({
   parameters: z
     .array(templateParameterSchema, ruleParams(MESSAGES.array))
     .optional(),
+  /** Absent: the template's VMs never expire. */
+  lifetime: templateLifetimeSchema.optional(),
 }).superRefine((template, ctx) => {
   const seen = new Set<string>();
   const fixed =

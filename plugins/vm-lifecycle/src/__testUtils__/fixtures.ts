@@ -168,6 +168,10 @@ export function mockVmApi(
     releaseDeletion: jest.fn(async () => undefined),
     deleteInstance: jest.fn(async () => undefined),
     listEvents: jest.fn(async () => []),
+    listQuotas: jest.fn(async () => []),
+    extendExpiry: jest.fn(async (_ns: string, name: string) =>
+      makeInstance(name),
+    ),
     getJobOutput: jest.fn(async () => ({
       text: '',
       totalChars: 0,

@@ -8,6 +8,7 @@ import {
   JobOutput,
   PortalSettings,
   LifecycleEvent,
+  QuotaStatus,
   RunStrategy,
   VmTemplate,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
@@ -42,6 +43,14 @@ export interface VmLifecycleApi {
     request: DeletionReleaseRequest,
   ): Promise<void>;
   listEvents(namespace: string, name: string): Promise<LifecycleEvent[]>;
+  /** The caller's quotas and what they use (GET /quotas); `all` (admins): every subject's. */
+  listQuotas(options?: { all?: boolean }): Promise<QuotaStatus[]>;
+  /** Moves the expiry later, within the template's maximum (POST .../expiry). */
+  extendExpiry(
+    namespace: string,
+    name: string,
+    expiresAt: string,
+  ): Promise<ComputeInstance>;
   /** What the portal shows: the end of a long output, marked `truncated`. */
   getJobOutput(
     namespace: string,

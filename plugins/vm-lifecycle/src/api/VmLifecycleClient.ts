@@ -8,6 +8,8 @@ import {
   InstanceListQuery,
   JobOutput,
   LifecycleEvent,
+  QuotaStatus,
+  quotasResponseSchema,
   RunStrategy,
   VmTemplate,
   formatInstanceListQuery,
@@ -80,6 +82,24 @@ export class VmLifecycleClient implements VmLifecycleApi {
       `${instancePath(namespace, name)}/deletion/release`,
       request,
     );
+  }
+
+  async listQuotas(options: { all?: boolean } = {}): Promise<QuotaStatus[]> {
+    const body = await this.json<unknown>(
+      'GET',
+      options.all ? '/quotas?all=true' : '/quotas',
+    );
+    return quotasResponseSchema.parse(body).items;
+  }
+
+  extendExpiry(
+    namespace: string,
+    name: string,
+    expiresAt: string,
+  ): Promise<ComputeInstance> {
+    return this.json('POST', `${instancePath(namespace, name)}/expiry`, {
+      expiresAt,
+    });
   }
 
   async listEvents(namespace: string, name: string): Promise<LifecycleEvent[]> {

@@ -20,6 +20,7 @@ import { InstanceActions } from '../InstancePage';
 import { InstanceRow, PagedInstanceTable } from '../InstanceTable';
 import { LiveIndicator } from '../status/LiveIndicator';
 import { AdminFilterBar } from './AdminFilterBar';
+import { QuotaUsageCard } from '../quota/QuotaUsageCard';
 
 export const ADMIN_PAGE_SIZE = 20;
 
@@ -116,6 +117,9 @@ export const AdminInstancesTab = () => {
           />
         </Box>
       )}
+      <Box mt={3}>
+        <QuotaUsageCard />
+      </Box>
     </>
   );
 };

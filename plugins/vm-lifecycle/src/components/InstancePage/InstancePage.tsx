@@ -43,6 +43,7 @@ import { LifecycleDiagrams } from './LifecycleDiagrams';
 import { SpecCard } from './SpecCard';
 import { StatusCard } from './StatusCard';
 import { StuckDeletionCard } from './StuckDeletionCard';
+import { ExpiryCard } from './ExpiryCard';
 import { YamlButton } from './YamlDialog';
 
 const DeletingBanner = ({ instance }: { instance: ComputeInstance }) => {
@@ -244,6 +245,9 @@ export const InstancePage = () => {
           <Box mb={2}>
             <StuckDeletionCard instance={value} onChanged={instance.refresh} />
           </Box>
+        )}
+        {!deleted && (
+          <ExpiryCard instance={value} onChanged={instance.refresh} now={now} />
         )}
         <Grid container spacing={3}>
           <Grid item xs={12} md={6}>

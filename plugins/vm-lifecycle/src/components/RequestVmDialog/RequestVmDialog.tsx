@@ -29,6 +29,9 @@ import {
   validateRequest,
 } from '../../lib/requestForm';
 import { SpecFields } from './SpecFields';
+import { ExpiryField, expiresAtFor, lifetimeProblem } from './ExpiryField';
+import { QuotaPreview } from '../quota/QuotaPreview';
+import { amountsOfForm, applicableQuota } from '../../lib/quota';
 
 export interface RequestVmDialogProps {
   open: boolean;
@@ -82,9 +85,29 @@ export const RequestVmDialog = ({
   const [attempted, setAttempted] = useState(false);
   const [submitting, setSubmitting] = useState(false);
   const [serverError, setServerError] = useState<string>();
+  const [lifetimeDays, setLifetimeDays] = useState('');
+  // The quota is a preview: without it (an older backend, an error) the dialog works as before.
+  const quotas = useAsyncRetry(
+    async () => (open ? api.listQuotas().catch(() => []) : undefined),
+    [api, open],
+  );
 
   const template = templates.value?.find(t => t.id === values.templateID);
-  const annotations = owner ? { [names.ownerAnnotation]: owner } : undefined;
+  const lifetime = template?.lifetime;
+  const expiresAt = lifetime ? expiresAtFor(lifetimeDays, lifetime) : undefined;
+  const annotations =
+    owner || expiresAt
+      ? {
+          ...(owner ? { [names.ownerAnnotation]: owner } : {}),
+          ...(expiresAt ? { [names.expiresAtAnnotation]: expiresAt } : {}),
+        }
+      : undefined;
+  const quota = quotas.value ? applicableQuota(quotas.value, owner) : undefined;
+
+  // Each template brings its default lifetime.
+  useEffect(() => {
+    setLifetimeDays(lifetime ? String(lifetime.defaultDays) : '');
+  }, [lifetime]);
 
   // A fresh form each time the dialog opens, with the first template pre-selected.
   useEffect(() => {
@@ -127,6 +150,7 @@ export const RequestVmDialog = ({
     const result = validateRequest(values, template, { annotations });
     setErrors(result.errors);
     if (!result.valid) return;
+    if (lifetime && lifetimeProblem(lifetimeDays, lifetime)) return;
     setSubmitting(true);
     try {
       const created = await api.createInstance(result.request);
@@ -245,6 +269,17 @@ export const RequestVmDialog = ({
             onChange={update}
             disabled={submitting}
           />
+        )}
+        {lifetime && (
+          <ExpiryField
+            lifetime={lifetime}
+            days={lifetimeDays}
+            onChange={setLifetimeDays}
+            disabled={submitting}
+          />
+        )}
+        {template && quota && (
+          <QuotaPreview quota={quota} request={amountsOfForm(values)} />
         )}
       </>
     );
