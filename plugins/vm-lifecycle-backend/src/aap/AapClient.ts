@@ -16,6 +16,11 @@ import {
 /** baseUrl, token, timeoutMs, maxRetries, retryBaseDelayMs, caFile, insecureSkipTlsVerify, fetchImpl, logger. */
 export type AapClientOptions = AapHttpOptions;
 
+/** For launches and cancels: abandoned when the controller's term of leadership ends. */
+export interface AapRequestOptions {
+  signal?: AbortSignal;
+}
+
 /** AWX's MAX_PAGE_SIZE: larger page_size values are silently capped, so chunk at this size. */
 export const UNIFIED_JOBS_CHUNK = 200;
 /** Guards against a server whose `next` links never end. */
@@ -86,16 +91,18 @@ export class AapClient {
     id: number,
     extraVars: Record<string, unknown>,
     templateName?: string,
+    options?: AapRequestOptions,
   ): Promise<AapLaunchResult> {
-    return this.launch('job', id, extraVars, templateName);
+    return this.launch('job', id, extraVars, templateName, options);
   }
 
   launchWorkflowJobTemplate(
     id: number,
     extraVars: Record<string, unknown>,
     templateName?: string,
+    options?: AapRequestOptions,
   ): Promise<AapLaunchResult> {
-    return this.launch('workflow', id, extraVars, templateName);
+    return this.launch('workflow', id, extraVars, templateName, options);
   }
 
   private async launch(
@@ -103,6 +110,7 @@ export class AapClient {
     templateId: number,
     extraVars: Record<string, unknown>,
     templateName?: string,
+    options?: AapRequestOptions,
   ): Promise<AapLaunchResult> {
     const collection =
       kind === 'job' ? 'job_templates' : 'workflow_job_templates';
@@ -116,6 +124,7 @@ export class AapClient {
       retry: 'launch',
       accept: 'json',
       templateId,
+      signal: options?.signal,
     });
     const jobId = firstId(answer.id, answer.job, answer.workflow_job);
     if (jobId === undefined) {
@@ -224,17 +233,24 @@ export class AapClient {
   }
 
   /** 202 -> cancel started (asynchronous), 405 -> already finished; 404 throws AapNotFoundError (purged). */
-  cancelJob(id: number): Promise<AapCancelOutcome> {
-    return this.cancel('job', id);
+  cancelJob(
+    id: number,
+    options?: AapRequestOptions,
+  ): Promise<AapCancelOutcome> {
+    return this.cancel('job', id, options);
   }
 
-  cancelWorkflowJob(id: number): Promise<AapCancelOutcome> {
-    return this.cancel('workflow', id);
+  cancelWorkflowJob(
+    id: number,
+    options?: AapRequestOptions,
+  ): Promise<AapCancelOutcome> {
+    return this.cancel('workflow', id, options);
   }
 
   private async cancel(
     kind: AapTemplateKind,
     id: number,
+    options?: AapRequestOptions,
   ): Promise<AapCancelOutcome> {
     try {
       // Not repeated blindly when the answer is lost: the controller re-reads the job first
@@ -246,6 +262,7 @@ export class AapClient {
         url: this.http.url(`${jobCollection(kind)}/${id}/cancel/`),
         retry: 'cancel',
         accept: 'json',
+        signal: options?.signal,
       });
       return 'cancelRequested';
     } catch (err) {

@@ -158,6 +158,47 @@ describe('AapClient (fake fetch)', () => {
     },
   );
 
+  it("abandons a launch in flight when the caller's signal aborts: the signal's reason, no retry, no unknown outcome", async () => {
+    const reason = new Error('leadership lost');
+    const controller = new AbortController();
+    const { fetchImpl, calls } = fakeFetch(
+      (_url, init) =>
+        new Promise<Response>((_resolve, reject) => {
+          // Rejects as fetch does when its signal aborts.
+          init.signal!.addEventListener('abort', () =>
+            reject(init.signal!.reason),
+          );
+        }),
+    );
+    const pending = client(fetchImpl, { timeoutMs: 10_000 })
+      .launchJobTemplate(3, {}, 'create', { signal: controller.signal })
+      .catch(e => e);
+    await new Promise(r => setTimeout(r, 20));
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('sends nothing when the signal is already aborted, and stops a retry backoff on abort', async () => {
+    const reason = new Error('leadership lost');
+    const { fetchImpl, calls } = fakeFetch(json(200, {}));
+    const err = await client(fetchImpl)
+      .cancelJob(5, { signal: AbortSignal.abort(reason) })
+      .catch(e => e);
+    expect(err).toBe(reason);
+    expect(calls).toHaveLength(0);
+
+    const controller = new AbortController();
+    const refusing = fakeFetch(refused());
+    const retrying = client(refusing.fetchImpl, { retryBaseDelayMs: 5_000 })
+      .launchJobTemplate(3, {}, 'create', { signal: controller.signal })
+      .catch(e => e);
+    await new Promise(r => setTimeout(r, 20));
+    controller.abort(reason);
+    expect(await retrying).toBe(reason);
+    expect(refusing.calls).toHaveLength(1);
+  });
+
   it('retries GETs on 502/504 like any 5xx', async () => {
     const { fetchImpl, calls } = fakeFetch(
       json(502, {}),

@@ -58,6 +58,11 @@ export interface RequestSpec {
   accept: 'json' | 'text';
   /** The launch's template id, for LaunchOutcomeUnknownError. */
   templateId?: number;
+  /**
+   * The caller's abort (the controller's term of leadership): an aborted request is abandoned at
+   * once and rejects with the signal's reason, never retried and never classified as a time-out.
+   */
+  signal?: AbortSignal;
 }
 
 export interface HttpAnswer {
@@ -140,6 +145,7 @@ export class AapHttp {
 
   async send(spec: RequestSpec): Promise<HttpAnswer> {
     for (let attempt = 0; ; attempt++) {
+      spec.signal?.throwIfAborted();
       this.count(spec.kind, attempt > 0);
       const outcome = await this.attempt(spec);
       let reason: string;
@@ -163,7 +169,7 @@ export class AapHttp {
           `AAP ${spec.what} (${spec.method} ${spec.url.origin}${spec.url.pathname}) failed: ${reason}; retry ${attempt + 1}/${this.maxRetries} in ${delay} ms`,
         ),
       );
-      await sleep(delay);
+      await sleep(delay, spec.signal);
     }
   }
 
@@ -177,7 +183,10 @@ export class AapHttp {
     if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
     try {
       // One signal for headers and body: a server that stalls mid-body is a timeout too.
-      const signal = AbortSignal.timeout(this.timeoutMs);
+      const timeout = AbortSignal.timeout(this.timeoutMs);
+      const signal = spec.signal
+        ? AbortSignal.any([timeout, spec.signal])
+        : timeout;
       const res = await this.fetchImpl(spec.url.toString(), {
         method: spec.method,
         headers,
@@ -187,6 +196,8 @@ export class AapHttp {
       const body = await res.text();
       return { status: res.status, headers: res.headers, body };
     } catch (err) {
+      // Abandoned by the caller: whatever AAP did with it, this request's answer no longer matters.
+      if (spec.signal?.aborted) throw spec.signal.reason;
       return { failure: classifyFetchFailure(err, this.timeoutMs) };
     }
   }
@@ -311,6 +322,17 @@ function parseBaseUrl(raw: string): URL {
   return url;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    }
+    function abort() {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener('abort', abort, { once: true });
+  });
 }

@@ -28,5 +28,7 @@ export function withLeadershipHooks(
     },
     stop: () => inner.stop(),
     isLeader: () => inner.isLeader(),
+    confirmLeadership: () => inner.confirmLeadership(),
+    ...(inner.fence ? { fence: () => inner.fence!() } : {}),
   };
 }

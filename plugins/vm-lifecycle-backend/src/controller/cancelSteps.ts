@@ -18,6 +18,7 @@ import { recordJobState, statusReadFailed } from './jobSteps';
 import {
   assertNever,
   errorMessage,
+  isLeadershipEnd,
   ReconcileContext,
 } from './reconcileContext';
 import { keyOf } from './statusWriter';
@@ -66,9 +67,13 @@ export async function stopProvisionJob(
 
   let answer: CancelResult | 'failed';
   let error: unknown;
+  const signal = await ctx.beforeSideEffect(
+    `cancel of provision job ${job.jobID} of ${key}`,
+  );
   try {
-    answer = await ctx.o.provider.cancelJob(instance, job);
+    answer = await ctx.o.provider.cancelJob(instance, job, { signal });
   } catch (e) {
+    if (isLeadershipEnd(e)) throw e;
     answer = 'failed';
     error = e;
   }

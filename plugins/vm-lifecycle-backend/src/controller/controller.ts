@@ -5,15 +5,22 @@ import {
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { LifecycleEventStore } from '../events/types';
 import { ProvisioningProvider } from '../providers/types';
+import { FenceSource, isFencedWriteError } from '../store/fencing';
 import { ComputeInstanceStore, WatchEvent } from '../store/types';
 import { BackoffPolicy } from './decide';
 import { JobPollingMode, JobTracker } from './jobTracker';
-import { LeaderElector, SoleLeader } from './leaderElection';
+import {
+  isLeadershipLostError,
+  LeaderElector,
+  LeadershipLostError,
+  SoleLeader,
+} from './leaderElection';
 import { EventSink, Reconciler } from './reconciler';
 import { keyOf } from './statusWriter';
 import { WorkQueue } from './workQueue';
 
 export interface ControllerOptions {
+  /** With a store that can fence (DatabaseStore) and an elector that has a fence, the controller's writes are fenced. */
   store: ComputeInstanceStore;
   provider: ProvisioningProvider;
   events: LifecycleEventStore;
@@ -52,12 +59,16 @@ export class Controller {
   private firstResyncRetry?: NodeJS.Timeout;
   private releaseFirstResync?: () => void;
   private leading = false;
+  /** Aborted when this term of leadership ends: in-flight AAP requests are abandoned. */
+  private term?: AbortController;
+  private fencedNoticeLogged = false;
 
   constructor(private readonly o: ControllerOptions) {
     const pollIntervalMs = o.pollIntervalMs ?? 2000;
+    this.leader = o.leaderElector ?? new SoleLeader();
     this.queue = new WorkQueue({
       workers: o.workers ?? 4,
-      handler: key => this.reconciler.reconcile(key),
+      handler: key => this.reconcileFenced(key),
       onError: (key, error, retryInMs) =>
         o.logger.warn(
           `Reconcile of ComputeInstance ${key} failed, retrying in ${retryInMs} ms: ${error instanceof Error ? error.message : String(error)}`,
@@ -74,7 +85,7 @@ export class Controller {
       await o.onEvent?.(instance, event);
     };
     this.reconciler = new Reconciler({
-      store: o.store,
+      store: fencedStoreFor(o.store, this.leader),
       provider: o.provider,
       tracker: this.tracker,
       names: o.names,
@@ -88,8 +99,12 @@ export class Controller {
       maxClockSkewMs: o.maxClockSkewMs,
       deletionStuckAfterMs: o.deletionStuckAfterMs,
       onLaunchResolved: key => this.queue.addPriority(key),
+      leadership: {
+        confirm: () => this.leader.confirmLeadership(),
+        signal: () =>
+          this.term?.signal ?? AbortSignal.abort(new LeadershipLostError()),
+      },
     });
-    this.leader = o.leaderElector ?? new SoleLeader();
   }
 
   start(): void {
@@ -100,6 +115,10 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
+    // A clean stop lets the reconciles in flight finish while the lease is still held and renewed:
+    // a launch abandoned here would make the next leader wait out the settle time. Losing the lease
+    // meanwhile still aborts them (stopLeading).
+    if (this.leading) await this.queue.stop();
     await this.leader.stop();
     await this.stopLeading();
   }
@@ -113,9 +132,41 @@ export class Controller {
     if (this.leading) this.queue.add(keyOf(instance));
   }
 
+  /**
+   * A reconcile that finds it no longer leads (a write refused by the store's fence, leadership
+   * lost before a launch, a request aborted with the term) stops: nothing of it is retried here, the
+   * next leader reconciles the instance from what the store holds. Logged once per term.
+   */
+  private async reconcileFenced(key: string) {
+    try {
+      return await this.reconciler.reconcile(key);
+    } catch (e) {
+      if (!isFencedWriteError(e) && !isLeadershipLostError(e)) throw e;
+      if (!this.fencedNoticeLogged) {
+        this.fencedNoticeLogged = true;
+        this.o.logger.warn(
+          `Reconcile of ComputeInstance ${key} stopped: ${e.message}. The controller acts no further in this term; the replica that leads now reconciles from the stored state`,
+        );
+      }
+      // The store refused us: learn it from the lease too, so the elector steps down now.
+      if (isFencedWriteError(e)) {
+        this.leader
+          .confirmLeadership()
+          .catch(error =>
+            this.o.logger.warn(
+              `Could not check the controller lease after a refused write: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+          );
+      }
+      return {};
+    }
+  }
+
   private async startLeading(): Promise<void> {
     if (this.leading) return;
     this.leading = true;
+    this.term = new AbortController();
+    this.fencedNoticeLogged = false;
     this.o.logger.info('ComputeInstance controller started leading');
     this.unwatch = this.o.store.watch((event: WatchEvent) => {
       if (event.type === 'DELETED') {
@@ -164,6 +215,8 @@ export class Controller {
   private async stopLeading(): Promise<void> {
     if (!this.leading) return;
     this.leading = false;
+    // First of all: requests in flight (a launch can take 30 s) are abandoned, not awaited.
+    this.term?.abort(new LeadershipLostError());
     this.unwatch?.();
     this.unwatch = undefined;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
@@ -178,4 +231,27 @@ export class Controller {
     const items = await this.o.store.list();
     for (const item of items) this.queue.add(keyOf(item));
   }
+}
+
+/** A store that can fence its writes with a lease (the database store). */
+interface FenceableStore extends ComputeInstanceStore {
+  fenced(fence: FenceSource): ComputeInstanceStore;
+}
+
+function isFenceable(store: ComputeInstanceStore): store is FenceableStore {
+  return typeof (store as Partial<FenceableStore>).fenced === 'function';
+}
+
+/**
+ * Database mode: the reconciler writes through the store fenced with the elector's lease, so a
+ * replica that lost its lease cannot write. Without a lease (SoleLeader) or a store that cannot
+ * fence (the Kubernetes API server, see docs/replicas.md), the store as it is.
+ */
+function fencedStoreFor(
+  store: ComputeInstanceStore,
+  leader: LeaderElector,
+): ComputeInstanceStore {
+  if (!leader.fence || !isFenceable(store)) return store;
+  const fence = leader.fence.bind(leader);
+  return store.fenced(() => fence());
 }

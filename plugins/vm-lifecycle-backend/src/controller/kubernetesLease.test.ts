@@ -139,4 +139,35 @@ describe('KubernetesLeaderElector (coordination.k8s.io/v1 Lease)', () => {
     await waitFor('step down', () => !a.elector.isLeader(), 3000);
     expect(a.events).toEqual(['started', 'stopped']);
   });
+
+  it('steps down at the renew deadline even while its renewal round hangs', async () => {
+    const a = elector('replica-a');
+    await waitFor('a leads', () => a.elector.isLeader());
+    // No renewal round runs any more (a hung request, a stopped timer); the process runs on.
+    clearInterval((a.elector as unknown as { timer: NodeJS.Timeout }).timer);
+    const stalledAt = Date.now();
+    await waitFor('step down', () => a.events.includes('stopped'), 3000);
+    // Within the renew deadline (600 ms) of the last renewal, before the 1 s lease can expire.
+    expect(Date.now() - stalledAt).toBeLessThan(800);
+    expect(a.elector.isLeader()).toBe(false);
+  });
+
+  it('confirms leadership against the Lease: a paused holder learns there that it lost', async () => {
+    const clock: { frozenAt?: number } = {};
+    const a = elector('replica-a', {
+      releaseOnStop: false,
+      monotonicNow: () => clock.frozenAt ?? performance.now(),
+    });
+    await waitFor('a leads', () => a.elector.isLeader());
+    expect(await a.elector.confirmLeadership()).toBe(true);
+    // Paused: no renewal, and its clock stands still, so by itself it still believes it leads.
+    clearInterval((a.elector as unknown as { timer: NodeJS.Timeout }).timer);
+    clock.frozenAt = performance.now();
+    const b = elector('replica-b');
+    await waitFor('b leads', () => b.elector.isLeader(), 5000);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(await a.elector.confirmLeadership()).toBe(false);
+    await waitFor('a steps down', () => a.events.includes('stopped'));
+    expect(a.elector.isLeader()).toBe(false);
+  });
 });

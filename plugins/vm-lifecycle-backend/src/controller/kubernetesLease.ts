@@ -8,7 +8,7 @@ import {
   V1MicroTime,
 } from '@kubernetes/client-node';
 import { describeKubeError, kubeStatusOf } from '../cluster/kubeErrors';
-import { LeaderElector } from './leaderElection';
+import { LeaderElector, monotonicNow } from './leaderElection';
 
 export interface KubernetesLeaderElectorOptions {
   kubeConfig: KubeConfig;
@@ -30,7 +30,10 @@ export interface KubernetesLeaderElectorOptions {
    * after expiry. Default true; false behaves like a crashed replica.
    */
   releaseOnStop?: boolean;
+  /** Wall clock, for the Lease's acquireTime and renewTime (which are for people). */
   now?: () => number;
+  /** Monotonic milliseconds: every duration this replica judges (expiry, renew deadline) uses it. */
+  monotonicNow?: () => number;
 }
 
 type Callbacks = Parameters<LeaderElector['start']>[0];
@@ -41,7 +44,12 @@ type Callbacks = Parameters<LeaderElector['start']>[0];
  * the resourceVersion it read, so of two candidates one wins) only when the holder's record has not
  * changed for a whole lease duration *by the candidate's own clock* — comparing the remote renewTime
  * with a local clock would let clock skew elect two leaders. A holder that cannot renew within the
- * renew deadline stops leading before the others may take over.
+ * renew deadline stops leading before the others may take over; a timer makes it step down at that
+ * deadline even while a renewal hangs, and `isLeader` says false from then on whatever the timer.
+ *
+ * The API server cannot fence our writes by the Lease (docs/replicas.md, "Fencing"): before an AAP
+ * launch or cancel, `confirmLeadership` reads the Lease again, and the controller aborts its
+ * requests in flight when it stops leading.
  */
 export class KubernetesLeaderElector implements LeaderElector {
   readonly identity: string;
@@ -51,8 +59,11 @@ export class KubernetesLeaderElector implements LeaderElector {
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
   private readonly now: () => number;
+  private readonly mono: () => number;
   private timer?: NodeJS.Timeout;
+  private deadline?: NodeJS.Timeout;
   private round?: Promise<void>;
+  private transitions: Promise<void> = Promise.resolve();
   private leading = false;
   private running = false;
   private lastRenewedAt = 0;
@@ -69,6 +80,7 @@ export class KubernetesLeaderElector implements LeaderElector {
       o.renewDeadlineMs ?? Math.round((this.leaseDurationMs * 2) / 3);
     this.retryPeriodMs = o.retryPeriodMs ?? 2_000;
     this.now = o.now ?? Date.now;
+    this.mono = o.monotonicNow ?? monotonicNow;
     if (this.renewDeadlineMs >= this.leaseDurationMs) {
       throw new Error(
         'Leader election: renewDeadline must be shorter than leaseDuration',
@@ -95,6 +107,7 @@ export class KubernetesLeaderElector implements LeaderElector {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.deadline) clearTimeout(this.deadline);
     await this.round;
     if (!this.leading) return;
     if (this.o.releaseOnStop ?? true) await this.release();
@@ -102,10 +115,28 @@ export class KubernetesLeaderElector implements LeaderElector {
   }
 
   isLeader(): boolean {
-    return this.leading;
+    return this.leading && this.withinRenewDeadline();
+  }
+
+  async confirmLeadership(): Promise<boolean> {
+    if (!this.isLeader()) return false;
+    const lease = await this.read();
+    if (lease?.spec?.holderIdentity === this.identity && this.isLeader())
+      return true;
+    this.o.logger.warn(
+      `Leader lease ${this.o.namespace}/${this.name}: ${this.identity} found on checking that ${lease?.spec?.holderIdentity || 'nobody'} holds it`,
+    );
+    // Not awaited: the caller is a reconcile, and stepping down waits for the reconciles to end.
+    if (this.leading) void this.setLeading(false);
+    return false;
+  }
+
+  private withinRenewDeadline(): boolean {
+    return this.mono() - this.lastRenewedAt < this.renewDeadlineMs;
   }
 
   private async campaign(): Promise<void> {
+    const sentAt = this.mono();
     let held: boolean;
     try {
       held = await this.tryAcquireOrRenew();
@@ -117,24 +148,51 @@ export class KubernetesLeaderElector implements LeaderElector {
     }
     if (!this.running) return;
     if (held) {
-      this.lastRenewedAt = this.now();
+      // From when the renewal was sent: the others count the lease duration from no earlier.
+      this.lastRenewedAt = sentAt;
+      this.armDeadline();
       if (!this.leading) await this.setLeading(true);
-    } else if (
-      this.leading &&
-      this.now() - this.lastRenewedAt >= this.renewDeadlineMs
-    ) {
+    } else if (this.leading && !this.withinRenewDeadline()) {
       // Step down before the lease can expire for the others: two leaders must never overlap.
       await this.setLeading(false);
     }
   }
 
-  private async setLeading(leading: boolean): Promise<void> {
-    this.leading = leading;
-    this.o.logger.info(
-      `Leader lease ${this.o.namespace}/${this.name}: ${this.identity} ${leading ? 'acquired' : 'lost'} leadership`,
+  /** Steps down at the renew deadline even if no renewal round gets to it (a hung request). */
+  private armDeadline(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    const inMs = this.lastRenewedAt + this.renewDeadlineMs - this.mono();
+    this.deadline = setTimeout(
+      () => {
+        if (!this.running || !this.leading) return;
+        // A timer may fire a little early by the monotonic clock: then it waits again.
+        if (this.withinRenewDeadline()) this.armDeadline();
+        else void this.setLeading(false);
+      },
+      Math.max(0, inMs) + 1,
     );
-    if (leading) await this.callbacks?.onStartedLeading();
-    else await this.callbacks?.onStoppedLeading();
+    this.deadline.unref?.();
+  }
+
+  /** One transition at a time: a step-down from a check or the deadline never overlaps a start. */
+  private setLeading(leading: boolean): Promise<void> {
+    this.transitions = this.transitions.then(async () => {
+      if (this.leading === leading) return;
+      this.leading = leading;
+      this.o.logger.info(
+        `Leader lease ${this.o.namespace}/${this.name}: ${this.identity} ${leading ? 'acquired' : 'lost'} leadership`,
+      );
+      try {
+        if (leading) await this.callbacks?.onStartedLeading();
+        else await this.callbacks?.onStoppedLeading();
+      } catch (e) {
+        // A failing callback must not wedge every later transition.
+        this.o.logger.error(
+          `Leader lease ${this.o.namespace}/${this.name}: leadership callback failed: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    });
+    return this.transitions;
   }
 
   private async read(): Promise<V1Lease | undefined> {
@@ -150,8 +208,8 @@ export class KubernetesLeaderElector implements LeaderElector {
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const now = this.now();
-    const stamp = new V1MicroTime(now);
+    const now = this.mono();
+    const stamp = new V1MicroTime(this.now());
     const lease = await this.read();
     if (!lease) {
       try {

@@ -21,6 +21,7 @@ import { classifyLaunchError, reportLaunchFailure } from './launchErrors';
 import {
   assertNever,
   errorMessage,
+  isLeadershipEnd,
   ReconcileContext,
   StatusFailure,
 } from './reconcileContext';
@@ -201,7 +202,9 @@ async function sendLaunch(
   intent: ProvisioningJob,
 ): Promise<ReconcileResult> {
   const { type, configVersion } = intent;
-  const request = launchRequestOf(intent);
+  // The intent is persisted: if leadership ends from here on, the next leader adopts or relaunches it.
+  const signal = await ctx.beforeSideEffect(`${type} launch of ${key}`);
+  const request: LaunchRequest = { ...launchRequestOf(intent), signal };
   const payload: ComputeInstance = {
     ...instance,
     status: { ...instance.status, desiredConfigVersion: configVersion },
@@ -238,6 +241,8 @@ async function sendLaunch(
       launched = trigger.job;
     }
   } catch (e) {
+    // Abandoned with the term (or a write refused): nothing may be recorded, the next leader resolves it.
+    if (isLeadershipEnd(e)) throw e;
     if (e instanceof LaunchOutcomeUnknownError) {
       return launchOutcomeUnknown(ctx, instance, intent, e);
     }

@@ -14,6 +14,8 @@ import { ControllerMemory } from './controllerMemory';
 import { DEFAULT_DELETION_STUCK_AFTER_MS } from './deletionBlock';
 import { JobTracker } from './jobTracker';
 import { LaunchResolver } from './launchResolver';
+import { isLeadershipLostError, LeadershipLostError } from './leaderElection';
+import { isFencedWriteError } from '../store/fencing';
 import {
   deriveConditions,
   desiredConfigVersion,
@@ -63,6 +65,15 @@ export interface ReconcilerOptions {
   /** See LaunchResolverOptions.waitMs. */
   lookupWaitMs?: number;
   now?: () => number;
+  /**
+   * The controller's leadership: asked again, against the lease's authority, right before every
+   * AAP launch or cancel; the signal aborts the request when the term of leadership ends.
+   * Without it (single-replica tests) there is nothing to check.
+   */
+  leadership?: {
+    confirm(): Promise<boolean>;
+    signal(): AbortSignal;
+  };
 }
 
 /** What a status write may add: a launch error shown in the ConfigurationApplied condition. */
@@ -153,6 +164,25 @@ export class ReconcileContext {
     return { ...status, desiredConfigVersion: desired, phase, conditions };
   }
 
+  /**
+   * Right before a side effect in AAP (launch, cancel): the lease is checked again, not the cached
+   * flag. Resolves to the signal that abandons the request if leadership ends while it is in flight;
+   * throws LeadershipLostError when this replica no longer leads.
+   */
+  async beforeSideEffect(what: string): Promise<AbortSignal | undefined> {
+    const leadership = this.o.leadership;
+    if (!leadership) return undefined;
+    const signal = leadership.signal();
+    signal.throwIfAborted();
+    if (!(await leadership.confirm())) {
+      throw new LeadershipLostError(
+        `Not sending the ${what}: this replica no longer holds the controller lease`,
+      );
+    }
+    signal.throwIfAborted();
+    return signal;
+  }
+
   /** The tracker wakes the instance on every change; this requeue only heals a missed wake-up. */
   safetyPollMs(): number {
     return Math.max(this.o.pollIntervalMs * 5, 10_000);
@@ -179,6 +209,11 @@ export class ReconcileContext {
       );
     }
   }
+}
+
+/** Errors that mean "this replica no longer leads": they end the reconcile, nothing is recorded. */
+export function isLeadershipEnd(e: unknown): boolean {
+  return isLeadershipLostError(e) || isFencedWriteError(e);
 }
 
 export function errorMessage(e: unknown): string {

@@ -149,13 +149,14 @@ export class AapDirectProvider implements ProvisioningProvider {
   async cancelJob(
     _instance: ComputeInstance,
     job: ProvisioningJob,
+    options?: { signal?: AbortSignal },
   ): Promise<CancelResult> {
     const ref = parseAapJobId(job.jobID);
     if (!ref) return 'notSupported';
     try {
       return ref.kind === 'workflow'
-        ? await this.client.cancelWorkflowJob(ref.id)
-        : await this.client.cancelJob(ref.id);
+        ? await this.client.cancelWorkflowJob(ref.id, options)
+        : await this.client.cancelJob(ref.id, options);
     } catch (err) {
       if (err instanceof AapNotFoundError) return 'notFound';
       throw err;
@@ -270,8 +271,11 @@ export class AapDirectProvider implements ProvisioningProvider {
               template.id,
               extraVars,
               name,
+              { signal: request.signal },
             )
-          : await this.client.launchJobTemplate(template.id, extraVars, name);
+          : await this.client.launchJobTemplate(template.id, extraVars, name, {
+              signal: request.signal,
+            });
     } catch (err) {
       if (err instanceof AapNotFoundError) {
         this.resolver.forget(name);

@@ -166,10 +166,11 @@ export class RoutingProvider implements ProvisioningProvider {
   cancelJob(
     instance: ComputeInstance,
     job: ProvisioningJob,
+    options?: { signal?: AbortSignal },
   ): Promise<CancelResult> {
     if (isEdaJobId(job.jobID) || !this.options.aap)
       return this.edaCompletion.cancel();
-    return this.options.aap.cancelJob(instance, job);
+    return this.options.aap.cancelJob(instance, job, options);
   }
 
   async getJobOutput(jobID: string): Promise<string> {

@@ -20,6 +20,8 @@ export interface LaunchRequest {
   launchID: string;
   /** RFC 3339, the intent's timestamp. */
   intendedAt: string;
+  /** Aborted when the controller's term of leadership ends: the request is abandoned. */
+  signal?: AbortSignal;
 }
 
 /** What a provider knows about the job of a launch intent whose answer never came back. */
@@ -72,6 +74,7 @@ export interface ProvisioningProvider {
   cancelJob(
     instance: ComputeInstance,
     job: ProvisioningJob,
+    options?: { signal?: AbortSignal },
   ): Promise<CancelResult>;
   triggerDeprovision(
     instance: ComputeInstance,

@@ -41,6 +41,14 @@ import { validateStatus } from './validateStatus';
 import { WatchHub, listenerErrorHandler } from './watchHub';
 import { ChangeFeedOptions, PgChangeFeed } from './database/changeFeed';
 import { PgWrites } from './database/pgWrites';
+import {
+  FencedWriteError,
+  FenceSource,
+  LeaseFence,
+  fenceBindings,
+  fenceConditionSql,
+  fenceHolds,
+} from './fencing';
 
 export interface DatabaseStoreOptions {
   /** The plugin's database (from Backstage's `DatabaseService.getClient()`): SQLite or PostgreSQL. */
@@ -194,6 +202,24 @@ export class DatabaseStore implements ComputeInstanceStore {
     if (this.feed) await this.startFeed();
   }
 
+  /**
+   * This store as the controller writes to it: every write is refused (FencedWriteError), in the
+   * statement that writes the row, unless `fence()` names the current, unexpired lease. Reads and
+   * the watch are this store's own. The REST API keeps writing through the unfenced store.
+   */
+  fenced(fence: FenceSource): ComputeInstanceStore {
+    return {
+      get: (namespace, name) => this.get(namespace, name),
+      list: options => this.list(options),
+      listPage: request => this.listPage(request),
+      watch: listener => this.watch(listener),
+      create: instance => this.create(instance, fence),
+      update: instance => this.update(instance, fence),
+      updateStatus: instance => this.updateStatus(instance, fence),
+      delete: (namespace, name) => this.delete(namespace, name, fence),
+    };
+  }
+
   private startFeed(): Promise<void> {
     this.feedStart ??= this.feed!.start().catch(error => {
       this.options.logger?.error(
@@ -278,7 +304,10 @@ export class DatabaseStore implements ComputeInstanceStore {
     return listPageFromDatabase(this.knex, request, json => this.parse(json));
   }
 
-  async create(instance: NewComputeInstance): Promise<ComputeInstance> {
+  async create(
+    instance: NewComputeInstance,
+    fenceSource?: FenceSource,
+  ): Promise<ComputeInstance> {
     // Validate before opening a transaction; the resourceVersion is filled in under the lock.
     const obj = buildNewInstance(instance, {
       apiVersion: this.names.apiVersion,
@@ -287,9 +316,13 @@ export class DatabaseStore implements ComputeInstanceStore {
       now: new Date().toISOString(),
     });
     const { namespace, name } = obj.metadata;
-    if (this.pg) return this.pgCreate(obj);
+    const fence = fenceOf(fenceSource, obj.metadata);
+    if (this.pg) return this.pgCreate(obj, fence);
     return this.write(async trx => {
       obj.metadata.resourceVersion = await this.nextResourceVersion(trx);
+      // SQLite: the transaction holds the database's write lock, so no lease changes before the insert.
+      if (fence && !(await fenceHolds(trx, fence)))
+        throw new FencedWriteError(`${namespace}/${name}`, fence);
       const existing = await trx<InstanceRow>(INSTANCES_TABLE)
         .where({ namespace, name })
         .first('uid');
@@ -311,11 +344,16 @@ export class DatabaseStore implements ComputeInstanceStore {
 
   async update(
     instance: ComputeInstance,
+    fenceSource?: FenceSource,
   ): Promise<ComputeInstance | undefined> {
     const target = writeTarget(instance);
+    const fence = fenceOf(fenceSource, target);
     if (this.pg)
-      return this.pgMutate(target, instance.metadata.uid, current =>
-        applyUpdate(current, instance),
+      return this.pgMutate(
+        target,
+        instance.metadata.uid,
+        current => applyUpdate(current, instance),
+        fence,
       );
     return this.write(async trx => {
       const resourceVersion = await this.nextResourceVersion(trx);
@@ -330,17 +368,25 @@ export class DatabaseStore implements ComputeInstanceStore {
         current,
         applyUpdate(current, instance),
         resourceVersion,
+        fence,
       );
     });
   }
 
-  async updateStatus(instance: ComputeInstance): Promise<ComputeInstance> {
+  async updateStatus(
+    instance: ComputeInstance,
+    fenceSource?: FenceSource,
+  ): Promise<ComputeInstance> {
     const target = writeTarget(instance);
     // Schema validation first: an invalid status never takes the write lock.
     validateStatus(instance.status ?? {});
+    const fence = fenceOf(fenceSource, target);
     const stored = this.pg
-      ? await this.pgMutate(target, instance.metadata.uid, current =>
-          applyStatusUpdate(current, instance),
+      ? await this.pgMutate(
+          target,
+          instance.metadata.uid,
+          current => applyStatusUpdate(current, instance),
+          fence,
         )
       : await this.write(async trx => {
           const resourceVersion = await this.nextResourceVersion(trx);
@@ -355,6 +401,7 @@ export class DatabaseStore implements ComputeInstanceStore {
             current,
             applyStatusUpdate(current, instance),
             resourceVersion,
+            fence,
           );
         });
     // A status write never removes the object; this only narrows the type.
@@ -368,11 +415,16 @@ export class DatabaseStore implements ComputeInstanceStore {
   async delete(
     namespace: string,
     name: string,
+    fenceSource?: FenceSource,
   ): Promise<ComputeInstance | undefined> {
     const now = new Date().toISOString();
+    const fence = fenceOf(fenceSource, { namespace, name });
     if (this.pg)
-      return this.pgMutate({ namespace, name }, undefined, current =>
-        applyDelete(current, now),
+      return this.pgMutate(
+        { namespace, name },
+        undefined,
+        current => applyDelete(current, now),
+        fence,
       );
     return this.write(async trx => {
       const resourceVersion = await this.nextResourceVersion(trx);
@@ -382,6 +434,7 @@ export class DatabaseStore implements ComputeInstanceStore {
         current,
         applyDelete(current, now),
         resourceVersion,
+        fence,
       );
     });
   }
@@ -410,13 +463,22 @@ export class DatabaseStore implements ComputeInstanceStore {
     this.hub.emit(event);
   }
 
-  private async pgCreate(obj: ComputeInstance): Promise<ComputeInstance> {
+  private async pgCreate(
+    obj: ComputeInstance,
+    fence?: LeaseFence,
+  ): Promise<ComputeInstance> {
     const pg = this.pg!;
     obj.metadata.resourceVersion = pg.placeholder;
     const row = instanceToRow(obj, this.names);
     let resourceVersion: string;
     try {
-      resourceVersion = await pg.insert(row);
+      const inserted = await pg.insert(row, fence);
+      if (inserted === undefined)
+        throw new FencedWriteError(
+          `${obj.metadata.namespace}/${obj.metadata.name}`,
+          fence,
+        );
+      resourceVersion = inserted;
     } catch (error) {
       if (isUniqueViolation(error))
         throw new AlreadyExistsError(obj.metadata.namespace, obj.metadata.name);
@@ -439,6 +501,7 @@ export class DatabaseStore implements ComputeInstanceStore {
     target: { namespace: string; name: string; resourceVersion?: string },
     uid: string | undefined,
     change: (current: ComputeInstance) => WriteOutcome,
+    fence?: LeaseFence,
   ): Promise<ComputeInstance | undefined> {
     const pg = this.pg!;
     for (let attempt = 1; ; attempt++) {
@@ -472,9 +535,14 @@ export class DatabaseStore implements ComputeInstanceStore {
       const row = instanceToRow(next, this.names);
       const written =
         outcome.kind === 'removed'
-          ? await pg.compareAndRemove(expected, row.object)
-          : await pg.compareAndSwap(expected, row);
+          ? await pg.compareAndRemove(expected, row.object, fence)
+          : await pg.compareAndSwap(expected, row, fence);
       if (written === undefined) {
+        if (fence && !(await fenceHolds(this.knex, fence)))
+          throw new FencedWriteError(
+            `${target.namespace}/${target.name}`,
+            fence,
+          );
         if (
           target.resourceVersion === undefined &&
           attempt < UNCONDITIONAL_WRITE_ATTEMPTS
@@ -533,6 +601,7 @@ export class DatabaseStore implements ComputeInstanceStore {
     current: ComputeInstance,
     outcome: WriteOutcome,
     resourceVersion: string,
+    fence?: LeaseFence,
   ): Promise<WriteResult<ComputeInstance | undefined>> {
     if (outcome.kind === 'unchanged') {
       // The counter bump is left in place: gaps in resourceVersions are harmless, as in etcd.
@@ -544,12 +613,21 @@ export class DatabaseStore implements ComputeInstanceStore {
       uid: expected.uid,
       resource_version: expected.resourceVersion,
     });
+    // Fenced: the lease is checked in the statement that writes the row.
+    if (fence)
+      compareAndSwap.whereRaw(
+        fenceConditionSql(this.knex),
+        fenceBindings(fence),
+      );
+    const refused = async () =>
+      fence && !(await fenceHolds(trx, fence))
+        ? new FencedWriteError(`${expected.namespace}/${expected.name}`, fence)
+        : this.conflict(trx, expected);
     const next = outcome.next;
     next.metadata.resourceVersion = resourceVersion;
     const row = instanceToRow(next, this.names);
     if (outcome.kind === 'removed') {
-      if ((await compareAndSwap.delete()) !== 1)
-        throw await this.conflict(trx, expected);
+      if ((await compareAndSwap.delete()) !== 1) throw await refused();
       this.memo.delete(expected.uid);
       return {
         result: undefined,
@@ -557,8 +635,7 @@ export class DatabaseStore implements ComputeInstanceStore {
       };
     }
     const { uid: _uid, ...columns } = row;
-    if ((await compareAndSwap.update(columns)) !== 1)
-      throw await this.conflict(trx, expected);
+    if ((await compareAndSwap.update(columns)) !== 1) throw await refused();
     return {
       result: next,
       event: { type: 'MODIFIED', object: JSON.parse(row.object) },
@@ -598,4 +675,16 @@ export class DatabaseStore implements ComputeInstanceStore {
     obj.apiVersion = this.names.apiVersion;
     return obj;
   }
+}
+
+/** The lease a fenced write is made under; refused at once when the writer knows it does not lead. */
+function fenceOf(
+  source: FenceSource | undefined,
+  target: { namespace: string; name: string },
+): LeaseFence | undefined {
+  if (!source) return undefined;
+  const fence = source();
+  if (!fence)
+    throw new FencedWriteError(`${target.namespace}/${target.name}`, undefined);
+  return fence;
 }

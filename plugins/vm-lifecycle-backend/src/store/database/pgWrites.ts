@@ -5,6 +5,7 @@ import {
   RESOURCE_VERSION_SEQUENCE,
   TOMBSTONES_TABLE,
 } from '../migrations';
+import { fenceBindings, fenceConditionSql, LeaseFence } from '../fencing';
 
 /** The columns of an instance row that a write sets (`object` holds the placeholder, see below). */
 export interface PgRowValues {
@@ -30,6 +31,9 @@ export interface PgExpected {
  * inside the statement; the object's JSON carries a placeholder for it that the statement replaces,
  * so the stored JSON and the column always agree. A compare-and-swap that matches nothing returns
  * no row and `undefined` here; gaps left in the sequence are harmless, as in etcd.
+ *
+ * With a `fence` (the controller's writes), the same statement also requires the fence to be the
+ * current, unexpired lease by the database's clock; otherwise it writes nothing and returns no row.
  */
 export class PgWrites {
   /** Random per process, so no user-supplied text can collide with it. */
@@ -37,13 +41,17 @@ export class PgWrites {
 
   constructor(private readonly knex: Knex) {}
 
-  async insert(row: PgRowValues): Promise<string> {
+  async insert(
+    row: PgRowValues,
+    fence?: LeaseFence,
+  ): Promise<string | undefined> {
     const result = await this.run(
       `WITH v AS MATERIALIZED (SELECT nextval('${RESOURCE_VERSION_SEQUENCE}') AS rv)
        INSERT INTO ${INSTANCES_TABLE}
          (uid, namespace, name, resource_version, created_resource_version, created_at,
           deletion_timestamp, requested_by, owner, object, changed_at)
        SELECT ?, ?, ?, v.rv, v.rv, ?, ?, ?, ?, replace(?, ?, v.rv::text), now() FROM v
+        WHERE ${this.fenced(fence)}
        RETURNING resource_version`,
       [
         row.uid,
@@ -55,14 +63,18 @@ export class PgWrites {
         row.owner,
         row.object,
         this.placeholder,
+        ...this.fenceArgs(fence),
       ],
     );
-    return String(result.rows[0].resource_version);
+    return result.rows.length === 1
+      ? String(result.rows[0].resource_version)
+      : undefined;
   }
 
   async compareAndSwap(
     expected: PgExpected,
     row: PgRowValues,
+    fence?: LeaseFence,
   ): Promise<string | undefined> {
     const result = await this.run(
       `WITH v AS MATERIALIZED (SELECT nextval('${RESOURCE_VERSION_SEQUENCE}') AS rv)
@@ -71,6 +83,7 @@ export class PgWrites {
               deletion_timestamp = ?, requested_by = ?, owner = ?, changed_at = now()
          FROM v
         WHERE t.namespace = ? AND t.name = ? AND t.resource_version = ?
+          AND ${this.fenced(fence)}
        RETURNING t.resource_version`,
       [
         row.object,
@@ -81,6 +94,7 @@ export class PgWrites {
         expected.namespace,
         expected.name,
         expected.resourceVersion,
+        ...this.fenceArgs(fence),
       ],
     );
     return result.rows.length === 1
@@ -92,11 +106,13 @@ export class PgWrites {
   async compareAndRemove(
     expected: PgExpected,
     lastState: string,
+    fence?: LeaseFence,
   ): Promise<string | undefined> {
     const result = await this.run(
       `WITH v AS MATERIALIZED (SELECT nextval('${RESOURCE_VERSION_SEQUENCE}') AS rv),
             d AS (DELETE FROM ${INSTANCES_TABLE}
                    WHERE namespace = ? AND name = ? AND resource_version = ?
+                     AND ${this.fenced(fence)}
                   RETURNING uid, namespace, name)
        INSERT INTO ${TOMBSTONES_TABLE} (uid, namespace, name, resource_version, object, deleted_at)
        SELECT d.uid, d.namespace, d.name, v.rv, replace(?, ?, v.rv::text), now() FROM d, v
@@ -105,6 +121,7 @@ export class PgWrites {
         expected.namespace,
         expected.name,
         expected.resourceVersion,
+        ...this.fenceArgs(fence),
         lastState,
         this.placeholder,
       ],
@@ -112,6 +129,14 @@ export class PgWrites {
     return result.rows.length === 1
       ? String(result.rows[0].resource_version)
       : undefined;
+  }
+
+  private fenced(fence: LeaseFence | undefined): string {
+    return fence ? fenceConditionSql(this.knex) : 'TRUE';
+  }
+
+  private fenceArgs(fence: LeaseFence | undefined): Knex.RawBinding[] {
+    return fence ? fenceBindings(fence) : [];
   }
 
   private async run(
