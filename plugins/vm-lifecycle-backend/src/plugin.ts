@@ -3,6 +3,8 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { vmInstancesServiceRef } from '@vm-selfservice/plugin-vm-lifecycle-node';
 import {
   apiGroupNames,
   vmLifecyclePermissions,
@@ -24,6 +26,7 @@ import {
 } from './router/edaCallbackRouter';
 import { createProvider } from './service/createProvider';
 import { InstanceService } from './service/InstanceService';
+import { createCatalogOwnerCheck } from './service/OwnerCheck';
 import { publishInstanceSignals } from './service/publishSignals';
 import { readTemplates } from './service/readTemplates';
 import { DatabaseStore } from './store/DatabaseStore';
@@ -49,6 +52,9 @@ export const vmLifecyclePlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
         signals: signalsServiceRef,
+        instances: vmInstancesServiceRef,
+        catalog: catalogServiceRef,
+        userInfo: coreServices.userInfo,
       },
       async init(deps) {
         const { config, database, httpRouter, lifecycle, logger } = deps;
@@ -59,6 +65,12 @@ export const vmLifecyclePlugin = createBackendPlugin({
         const names = apiGroupNames(settings.apiGroup);
         const backing = await openStores();
         const { store, events } = backing;
+        // Other plugins of this backend (the catalog entity provider) read and watch through this.
+        const disconnectFeed = deps.instances.connect({
+          list: () => store.list(),
+          get: (namespace, name) => store.get(namespace, name),
+          watch: listener => store.watch(listener),
+        });
 
         async function openStores() {
           if (settings.storeType === 'kubernetes') {
@@ -138,6 +150,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
         lifecycle.addShutdownHook(async () => {
           await controller?.stop();
           unwatch();
+          disconnectFeed();
           await backing.close();
         });
 
@@ -164,6 +177,11 @@ export const vmLifecyclePlugin = createBackendPlugin({
           defaultNamespace: settings.defaultNamespace,
           onWrite: instance => controller?.enqueue(instance),
           jobOutput: settings.jobOutput,
+          ownerCheck: createCatalogOwnerCheck({
+            catalog: deps.catalog,
+            userInfo: deps.userInfo,
+            permissions: deps.permissions,
+          }),
         });
         // The EDA playbooks' callback (database mode) authenticates with its own shared token.
         assertCallbackTokenStrength(configured?.edaCallbackToken);

@@ -1,3 +1,7 @@
+import {
+  BackstageCredentials,
+  BackstageUserPrincipal,
+} from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
@@ -24,6 +28,7 @@ import { ComputeInstanceStore, ListOptions } from '../store/types';
 import { AapNotFoundError } from '../aap/errors';
 import { ImmutableFieldError, ReservedFieldError } from './errors';
 import { capOutput, JobOutputCache } from './JobOutputCache';
+import { OwnerCheck } from './OwnerCheck';
 
 export interface InstanceServiceOptions {
   store: ComputeInstanceStore;
@@ -36,6 +41,8 @@ export interface InstanceServiceOptions {
   /** Called after every accepted write, so the controller reconciles at once. */
   onWrite?: (instance: ComputeInstance) => void;
   jobOutput?: JobOutputSettings;
+  /** Checks the owner a request names against the catalog (see createCatalogOwnerCheck). */
+  ownerCheck?: OwnerCheck;
   now?: () => Date;
 }
 
@@ -81,7 +88,11 @@ export class InstanceService {
   }
 
   /** Validates a request body completely before anything is written. */
-  async create(body: unknown, requestedBy: string): Promise<ComputeInstance> {
+  async create(
+    body: unknown,
+    requestedBy: string,
+    credentials?: BackstageCredentials<BackstageUserPrincipal>,
+  ): Promise<ComputeInstance> {
     const parsed = createInstanceRequestSchema.safeParse(body);
     if (!parsed.success)
       throw new InputError(formatValidationError(parsed.error));
@@ -114,11 +125,25 @@ export class InstanceService {
     }
 
     const annotations = { ...(metadata.annotations ?? {}) };
-    const owner = annotations[this.o.names.ownerAnnotation];
+    const { ownerAnnotation, componentAnnotation } = this.o.names;
+    const owner = annotations[ownerAnnotation];
     if (owner !== undefined) {
-      annotations[this.o.names.ownerAnnotation] = normalizeEntityRef(
-        owner,
-        `metadata.annotations.${this.o.names.ownerAnnotation}`,
+      const field = formatPath(['metadata', 'annotations', ownerAnnotation]);
+      const ownerRef = normalizeEntityRef(owner, field);
+      annotations[ownerAnnotation] = ownerRef;
+      if (this.o.ownerCheck) {
+        if (!credentials) {
+          throw new Error('The owner check needs the caller credentials');
+        }
+        await this.o.ownerCheck(ownerRef, field, credentials);
+      }
+    }
+    const component = annotations[componentAnnotation];
+    if (component !== undefined) {
+      annotations[componentAnnotation] = normalizeEntityRef(
+        component,
+        formatPath(['metadata', 'annotations', componentAnnotation]),
+        'component',
       );
     }
     annotations[this.o.names.requestedByAnnotation] = requestedBy;
@@ -137,15 +162,18 @@ export class InstanceService {
 
   /** Every annotation in the API group is the system's to write, but the owner (see ReservedFieldError). */
   private refuseReservedAnnotations(annotations: Record<string, string>) {
-    const { group, ownerAnnotation } = this.o.names;
+    const { group, ownerAnnotation, componentAnnotation } = this.o.names;
     const reserved = Object.keys(annotations).filter(
-      key => key.startsWith(`${group}/`) && key !== ownerAnnotation,
+      key =>
+        key.startsWith(`${group}/`) &&
+        key !== ownerAnnotation &&
+        key !== componentAnnotation,
     );
     if (reserved.length > 0) {
       throw new ReservedFieldError(
         reserved.map(key => formatPath(['metadata', 'annotations', key])),
         group,
-        ownerAnnotation,
+        [ownerAnnotation, componentAnnotation],
       );
     }
   }

@@ -22,11 +22,24 @@ export class ImmutableFieldError extends UnprocessableRequestError {
  */
 export class ReservedFieldError extends UnprocessableRequestError {
   readonly fields: string[];
-  constructor(fields: string[], group: string, ownerAnnotation: string) {
+  constructor(fields: string[], group: string, allowed: string[]) {
     super(
-      `${fields.join(', ')}: annotations of ${group} are reserved for the portal, the controller and the playbooks; a request may set only ${ownerAnnotation}`,
+      `${fields.join(', ')}: annotations of ${group} are reserved for the portal, the controller and the playbooks; a request may set only ${allowed.join(' and ')}`,
     );
     this.name = 'ReservedFieldError';
     this.fields = fields;
+  }
+}
+
+/**
+ * The owner a request names is not one the caller may give a VM to: no such Group or User in the
+ * catalog, another kind of entity, or a group the caller is not a member of.
+ */
+export class OwnerNotAllowedError extends UnprocessableRequestError {
+  readonly field: string;
+  constructor(field: string, why: string) {
+    super(`${field}: ${why}`);
+    this.name = 'OwnerNotAllowedError';
+    this.field = field;
   }
 }
