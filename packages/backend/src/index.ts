@@ -9,7 +9,9 @@ backend.add(import('@backstage/plugin-auth-backend'));
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 backend.add(import('@backstage/plugin-catalog-backend'));
 // Every VM as a Resource entity in the catalog.
-backend.add(import('@vm-selfservice/plugin-catalog-backend-module-vm-lifecycle'));
+backend.add(
+  import('@vm-selfservice/plugin-catalog-backend-module-vm-lifecycle'),
+);
 backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(sandboxPermissionPolicyModule);
 backend.add(import('@backstage/plugin-events-backend'));
