@@ -16,7 +16,11 @@ export interface VmInstanceLinks {
 }
 
 export function readInstanceLinks(config: Config): VmInstanceLinks {
-  const appBaseUrl = config.getString('app.baseUrl').replace(/\/+$/, '');
+  // Without app.baseUrl (a backend alone, tests) the links are relative to the portal's root.
+  const appBaseUrl = (config.getOptionalString('app.baseUrl') ?? '').replace(
+    /\/+$/,
+    '',
+  );
   const portalPath = (
     config.getOptionalString('vmLifecycle.links.portalPath') ??
     DEFAULT_PORTAL_PATH

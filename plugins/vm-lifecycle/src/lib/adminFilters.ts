@@ -1,4 +1,7 @@
-import { ComputeInstance, Phase } from '@vm-selfservice/plugin-vm-lifecycle-common';
+import {
+  ComputeInstance,
+  Phase,
+} from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { ownerOf } from './instances';
 
 export const NO_OWNER = '(no owner)';

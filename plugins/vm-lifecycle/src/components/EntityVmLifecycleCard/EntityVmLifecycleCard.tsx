@@ -1,7 +1,6 @@
 import { InfoCard, Link, Progress } from '@backstage/core-components';
 import { useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { humanizeEntityRef, useEntity } from '@backstage/plugin-catalog-react';
-import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
   Box,
   List,
@@ -12,8 +11,10 @@ import {
 import { Alert } from '@material-ui/lab';
 import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { vmLifecycleApiRef } from '../../api';
+import { useApiGroupNames } from '../../hooks/useApiGroup';
 import { useLiveData } from '../../hooks/useLiveData';
 import { errorMessage } from '../../lib/errors';
+import { entityVmScope } from '../../lib/entityScope';
 import { latestJobOf, sizeText } from '../../lib/instances';
 import { jobLabel } from '../../lib/jobs';
 import { instanceRouteRef, rootRouteRef } from '../../routes';
@@ -45,14 +46,24 @@ const InstanceItem = ({ instance }: { instance: ComputeInstance }) => {
   );
 };
 
-/** The VMs owned by the entity of the page, with "Request VM" that makes the entity the owner. */
+/**
+ * The VMs of the entity of the page, with "Request VM". A group or user owns its VMs; a component's
+ * VMs are owned by the component's owner and name the component in the component annotation.
+ */
 export const EntityVmLifecycleCard = () => {
   const { entity } = useEntity();
   const api = useApi(vmLifecycleApiRef);
+  const names = useApiGroupNames();
   const rootLink = useRouteRef(rootRouteRef);
-  const owner = stringifyEntityRef(entity);
-  const data = useLiveData(`owner=${owner}`, () =>
-    api.listInstances({ owner }),
+  const { owner, component } = entityVmScope(entity);
+  const data = useLiveData(`owner=${owner}&component=${component}`, async () =>
+    owner
+      ? (await api.listInstances({ owner })).filter(
+          i =>
+            !component ||
+            i.metadata.annotations?.[names.componentAnnotation] === component,
+        )
+      : [],
   );
   const display = humanizeEntityRef(entity, { defaultKind: entity.kind });
 
@@ -93,7 +104,11 @@ export const EntityVmLifecycleCard = () => {
       subheader={`Owned by ${display}`}
       action={
         <Box pt={1} pr={1}>
-          <RequestVmButton owner={owner} variant="outlined" />
+          <RequestVmButton
+            owner={owner}
+            component={component}
+            variant="outlined"
+          />
         </Box>
       }
       deepLink={{ title: 'Open the Virtual Machines page', link: rootLink() }}

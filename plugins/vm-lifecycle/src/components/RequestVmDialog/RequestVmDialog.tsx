@@ -37,6 +37,8 @@ export interface RequestVmDialogProps {
   onRequested?: (instance: ComputeInstance) => void;
   /** Entity ref recorded as the VM's owner, e.g. from an entity page. */
   owner?: string;
+  /** Component entity ref recorded in the component annotation (a Component's page). */
+  component?: string;
 }
 
 const NO_ERRORS: FormErrors = { fields: {}, general: [] };
@@ -68,6 +70,7 @@ export const RequestVmDialog = ({
   onClose,
   onRequested,
   owner,
+  component,
 }: RequestVmDialogProps) => {
   const api = useApi(vmLifecycleApiRef);
   const names = useApiGroupNames();
@@ -84,7 +87,13 @@ export const RequestVmDialog = ({
   const [serverError, setServerError] = useState<string>();
 
   const template = templates.value?.find(t => t.id === values.templateID);
-  const annotations = owner ? { [names.ownerAnnotation]: owner } : undefined;
+  const annotations =
+    owner || component
+      ? {
+          ...(owner ? { [names.ownerAnnotation]: owner } : {}),
+          ...(component ? { [names.componentAnnotation]: component } : {}),
+        }
+      : undefined;
 
   // A fresh form each time the dialog opens, with the first template pre-selected.
   useEffect(() => {
