@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { vmInstancesServiceRef } from '@vm-selfservice/plugin-vm-lifecycle-node';
 import {
   apiGroupNames,
@@ -24,6 +25,7 @@ import {
   createEdaCallbackRouter,
   EDA_CALLBACK_PATH,
 } from './router/edaCallbackRouter';
+import { createTransitionNotifier } from './notifications';
 import { createProvider } from './service/createProvider';
 import { InstanceService } from './service/InstanceService';
 import { createCatalogOwnerCheck } from './service/OwnerCheck';
@@ -55,6 +57,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
         instances: vmInstancesServiceRef,
         catalog: catalogServiceRef,
         userInfo: coreServices.userInfo,
+        notifications: notificationService,
       },
       async init(deps) {
         const { config, database, httpRouter, lifecycle, logger } = deps;
@@ -146,9 +149,22 @@ export const vmLifecyclePlugin = createBackendPlugin({
           adminGroups,
           logger,
         );
+        // Every replica follows the transitions; the controller's leader, which writes them, sends.
+        const notifier = createTransitionNotifier({
+          config,
+          store,
+          notifications: deps.notifications,
+          names,
+          adminGroups,
+          isLeader: () =>
+            Boolean(controller) && (backing.leaderElector?.isLeader() ?? true),
+          logger: logger.child({ component: 'notifications' }),
+        });
+        if (notifier) lifecycle.addStartupHook(() => notifier.start());
         // One hook, in order: the controller stops before the stores it uses close.
         lifecycle.addShutdownHook(async () => {
           await controller?.stop();
+          notifier?.stop();
           unwatch();
           disconnectFeed();
           await backing.close();
