@@ -1,6 +1,7 @@
 import {
   Entity,
   parseEntityRef,
+  RELATION_HAS_PART,
   RELATION_OWNED_BY,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
@@ -11,6 +12,8 @@ export interface EntityVmScope {
   owner?: string;
   /** The component annotation, set when the page is a Component's (its VMs are `dependencyOf` it). */
   component?: string;
+  /** On a System's page: its components, whose VMs it shows (a system has no VMs of its own). */
+  components?: string[];
 }
 
 function isOwnerKind(entity: Entity): boolean {
@@ -43,9 +46,17 @@ function ownerOf(entity: Entity): string | undefined {
 export function entityVmScope(entity: Entity): EntityVmScope {
   if (isOwnerKind(entity)) return { owner: stringifyEntityRef(entity) };
   const owner = ownerOf(entity);
+  const kind = entity.kind.toLocaleLowerCase('en-US');
+  if (kind === 'system') {
+    const components = (entity.relations ?? [])
+      .filter(
+        r =>
+          r.type === RELATION_HAS_PART && r.targetRef.startsWith('component:'),
+      )
+      .map(r => r.targetRef);
+    return { owner, components };
+  }
   const component =
-    entity.kind.toLocaleLowerCase('en-US') === 'component'
-      ? stringifyEntityRef(entity)
-      : undefined;
+    kind === 'component' ? stringifyEntityRef(entity) : undefined;
   return { owner, ...(component ? { component } : {}) };
 }

@@ -155,4 +155,31 @@ describe('EntityVmLifecycleCard', () => {
       owner: 'group:default/team-a',
     });
   });
+
+  it("on a system's page, lists the VMs of the system's components", async () => {
+    const shop: Entity = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'System',
+      metadata: { name: 'shop', namespace: 'default' },
+      spec: { owner: 'team-a' },
+      relations: [
+        { type: 'ownedBy', targetRef: 'group:default/team-a' },
+        { type: 'hasPart', targetRef: 'component:default/payments' },
+      ],
+    };
+    const payVm = makeInstance('pay-vm', { owner: 'group:default/team-a' });
+    payVm.metadata.annotations['osac.openshift.io/component'] =
+      'component:default/payments';
+    const api = mockVmApi({
+      listInstances: jest
+        .fn()
+        .mockResolvedValue([
+          payVm,
+          makeInstance('team-vm', { owner: 'group:default/team-a' }),
+        ]),
+    });
+    await renderCard(api, shop);
+    expect(await screen.findByRole('link', { name: 'pay-vm' })).toBeVisible();
+    expect(screen.queryByRole('link', { name: 'team-vm' })).toBeNull();
+  });
 });

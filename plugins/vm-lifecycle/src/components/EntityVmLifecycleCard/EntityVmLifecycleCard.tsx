@@ -55,15 +55,16 @@ export const EntityVmLifecycleCard = () => {
   const api = useApi(vmLifecycleApiRef);
   const names = useApiGroupNames();
   const rootLink = useRouteRef(rootRouteRef);
-  const { owner, component } = entityVmScope(entity);
-  const data = useLiveData(`owner=${owner}&component=${component}`, async () =>
-    owner
-      ? (await api.listInstances({ owner })).filter(
-          i =>
-            !component ||
-            i.metadata.annotations?.[names.componentAnnotation] === component,
-        )
-      : [],
+  const { owner, component, components } = entityVmScope(entity);
+  const belongs = (i: ComputeInstance) => {
+    const of = i.metadata.annotations?.[names.componentAnnotation];
+    if (components) return of !== undefined && components.includes(of);
+    return !component || of === component;
+  };
+  const data = useLiveData(
+    `owner=${owner}&component=${component}&components=${components}`,
+    async () =>
+      owner ? (await api.listInstances({ owner })).filter(belongs) : [],
   );
   const display = humanizeEntityRef(entity, { defaultKind: entity.kind });
 
