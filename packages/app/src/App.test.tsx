@@ -16,8 +16,6 @@ describe('App', () => {
       ] as any,
     };
     const rendered = render(<App />);
-    await waitFor(() =>
-      expect(rendered.getByText('Guest')).toBeInTheDocument(),
-    );
+    await waitFor(() => expect(rendered.getByText('Guest')).toBeInTheDocument());
   });
 });
