@@ -17,6 +17,10 @@ backend.add(
   import('@vm-selfservice/plugin-catalog-backend-module-vm-lifecycle'),
 );
 backend.add(sandboxCatalogLocationsModule);
+// Template entities (kind Template) for the scaffolder.
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
 // Software Templates, with the vm-lifecycle actions (and the sandbox's local register action).
 backend.add(import('@backstage/plugin-scaffolder-backend'));
 backend.add(
