@@ -1,7 +1,4 @@
-import {
-  ComputeInstance,
-  Phase,
-} from '@vm-selfservice/plugin-vm-lifecycle-common';
+import { ComputeInstance, Phase } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { ownerOf } from './instances';
 
 export const NO_OWNER = '(no owner)';
