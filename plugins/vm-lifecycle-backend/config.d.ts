@@ -251,6 +251,13 @@ export interface Config {
        */
       deletionStuckAfter?: HumanDuration;
     };
+    /** Notifications through the Backstage notifications service (needs the notifications backend). */
+    notifications?: {
+      /** Send them. Default true. */
+      enabled?: boolean;
+      /** The admin groups hear of a deletion still waiting after this long. Default 1 hour. */
+      stuckDeletionAfter?: HumanDuration;
+    };
   };
   /** The bundled AAP simulator (sandbox only; never used when a real AAP URL is configured). */
   aapSimulator?: {

@@ -13,6 +13,8 @@ import {
   CatalogIndexPage,
   catalogPlugin,
 } from '@backstage/plugin-catalog';
+import { NotificationsPage } from '@backstage/plugin-notifications';
+import { ScaffolderPage, scaffolderPlugin } from '@backstage/plugin-scaffolder';
 import { SignalsDisplay } from '@backstage/plugin-signals';
 import { VmLifecyclePage } from '@vm-selfservice/plugin-vm-lifecycle';
 import { apis } from './apis';
@@ -48,7 +50,11 @@ const app = createApp({
   components: {
     SignInPage: props => <SignInPage {...props} providers={['guest']} />,
   },
-  bindRoutes() {},
+  bindRoutes({ bind }) {
+    bind(catalogPlugin.externalRoutes, {
+      createComponent: scaffolderPlugin.routes.root,
+    });
+  },
 });
 
 const routes = (
@@ -62,6 +68,8 @@ const routes = (
       {entityPage}
     </Route>
     <Route path="/virtual-machines" element={<VmLifecyclePage />} />
+    <Route path="/create" element={<ScaffolderPage />} />
+    <Route path="/notifications" element={<NotificationsPage />} />
   </FlatRoutes>
 );
 

@@ -3,6 +3,9 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { vmInstancesServiceRef } from '@vm-selfservice/plugin-vm-lifecycle-node';
 import {
   apiGroupNames,
   vmLifecyclePermissions,
@@ -22,9 +25,11 @@ import {
   createEdaCallbackRouter,
   EDA_CALLBACK_PATH,
 } from './router/edaCallbackRouter';
+import { createTransitionNotifier } from './notifications';
 import { createProvider } from './service/createProvider';
 import { ContinueTokens } from './service/continueToken';
 import { InstanceService } from './service/InstanceService';
+import { createCatalogOwnerCheck } from './service/OwnerCheck';
 import { publishInstanceSignals } from './service/publishSignals';
 import { readTemplates } from './service/readTemplates';
 import { DatabaseStore } from './store/DatabaseStore';
@@ -54,6 +59,9 @@ export const vmLifecyclePlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         userInfo: coreServices.userInfo,
         signals: signalsServiceRef,
+        instances: vmInstancesServiceRef,
+        catalog: catalogServiceRef,
+        notifications: notificationService,
       },
       async init(deps) {
         const { config, database, httpRouter, lifecycle, logger } = deps;
@@ -64,6 +72,12 @@ export const vmLifecyclePlugin = createBackendPlugin({
         const names = apiGroupNames(settings.apiGroup);
         const backing = await openStores();
         const { store, events } = backing;
+        // Other plugins of this backend (the catalog entity provider) read and watch through this.
+        const disconnectFeed = deps.instances.connect({
+          list: () => store.list(),
+          get: (namespace, name) => store.get(namespace, name),
+          watch: listener => store.watch(listener),
+        });
 
         async function openStores() {
           if (settings.storeType === 'kubernetes') {
@@ -188,13 +202,27 @@ export const vmLifecyclePlugin = createBackendPlugin({
           adminGroups,
           logger,
         );
+        // Every replica follows the transitions; the controller's leader, which writes them, sends.
+        const notifier = createTransitionNotifier({
+          config,
+          store,
+          notifications: deps.notifications,
+          names,
+          adminGroups,
+          isLeader: () =>
+            Boolean(controller) && (backing.leaderElector?.isLeader() ?? true),
+          logger: logger.child({ component: 'notifications' }),
+        });
+        if (notifier) lifecycle.addStartupHook(() => notifier.start());
         // One hook, in order: the controller stops before the stores it uses close.
         lifecycle.addShutdownHook(async () => {
           stopExpiry?.();
           if (recountTimer) clearInterval(recountTimer);
           unwatchQuota();
           await controller?.stop();
+          notifier?.stop();
           unwatch();
+          disconnectFeed();
           await backing.close();
         });
 
@@ -225,6 +253,11 @@ export const vmLifecyclePlugin = createBackendPlugin({
           continueTokens: new ContinueTokens({
             secret: settings.pagination.continueTokenSecret,
             ttlMs: settings.pagination.continueTokenTtlMs,
+          }),
+          ownerCheck: createCatalogOwnerCheck({
+            catalog: deps.catalog,
+            userInfo: deps.userInfo,
+            permissions: deps.permissions,
           }),
         });
         // The EDA playbooks' callback (database mode) authenticates with its own shared token.

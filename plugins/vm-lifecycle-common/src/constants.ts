@@ -21,6 +21,8 @@ export interface ApiGroupNames {
    * failed deprovision and reads a stuck job's live state again. Reserved like every group annotation.
    */
   deletionRetryAnnotation: string;
+  /** The catalog component a VM belongs to (its catalog entity is a `dependencyOf` it). */
+  componentAnnotation: string;
   /** Label carried by the VM objects (KubeVirt) that belong to an instance. */
   instanceLabel: string;
   /**
@@ -49,6 +51,7 @@ export function apiGroupNames(
     requestedByAnnotation: `${group}/requested-by`,
     ownerAnnotation: `${group}/owner`,
     deletionRetryAnnotation: `${group}/deletion-retry-requested-at`,
+    componentAnnotation: `${group}/component`,
     instanceLabel: `${group}/computeinstance`,
     expiresAtAnnotation: `${group}/expires-at`,
     expiryRemindersAnnotation: `${group}/expiry-reminders-sent`,

@@ -16,8 +16,8 @@ import { VmLifecyclePermissionPolicy } from '@vm-selfservice/plugin-vm-lifecycle
 
 /**
  * The sandbox's policy for every other plugin's permissions: a signed-in guest may read the
- * catalog and everything else that only reads, and change nothing. A real portal passes the policy
- * it already has.
+ * catalog and everything else that only reads, run Software Templates, and change nothing else.
+ * A real portal passes the policy it already has.
  */
 export class SandboxReadOnlyPolicy implements PermissionPolicy {
   async handle(
@@ -25,8 +25,13 @@ export class SandboxReadOnlyPolicy implements PermissionPolicy {
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
     const reads = request.permission.attributes.action === 'read';
+    // Running Software Templates (the VM actions check their own permissions as the user).
+    const scaffolder = request.permission.name.startsWith('scaffolder.');
     return {
-      result: user && reads ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+      result:
+        user && (reads || scaffolder)
+          ? AuthorizeResult.ALLOW
+          : AuthorizeResult.DENY,
     };
   }
 }

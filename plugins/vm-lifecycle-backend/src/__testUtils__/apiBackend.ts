@@ -26,6 +26,8 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { VmLifecyclePermissionPolicy } from '../permissions/policy';
 import { vmLifecyclePlugin } from '../plugin';
 import permissionBackendPlugin from '@backstage/plugin-permission-backend';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { Entity } from '@backstage/catalog-model';
 
 export const AAP_TOKEN = 'aap-token-that-must-never-leak-4f1c9e';
 
@@ -111,6 +113,39 @@ export function userInfoFactory() {
       },
     }),
   });
+}
+
+/** The test USERS and their groups as catalog entities, for the owner check. */
+export function catalogEntities(): Entity[] {
+  const groups = new Map<string, string[]>();
+  const entities: Entity[] = [];
+  for (const [user, memberOf] of Object.entries(USERS)) {
+    entities.push({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'User',
+      metadata: { name: user.split('/')[1], namespace: 'default' },
+      spec: { memberOf },
+      relations: memberOf.map(g => ({ type: 'memberOf', targetRef: g })),
+    });
+    for (const g of memberOf) groups.set(g, [...(groups.get(g) ?? []), user]);
+  }
+  for (const [group, members] of groups) {
+    entities.push({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Group',
+      metadata: { name: group.split('/')[1], namespace: 'default' },
+      spec: { type: 'team', children: [] },
+      relations: members.map(m => ({ type: 'hasMember', targetRef: m })),
+    });
+  }
+  // Not an owner a VM can have: the owner check refuses it.
+  entities.push({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: 'shop', namespace: 'default' },
+    spec: { type: 'service', owner: 'group:default/team-a', lifecycle: 'dev' },
+  });
+  return entities;
 }
 
 /** Installs `policy` as the permission backend's policy. */
@@ -302,6 +337,7 @@ export async function startApiBackend(
       ...(options.knex
         ? [mockServices.database.factory({ knex: options.knex })]
         : []),
+      catalogServiceMock.factory({ entities: catalogEntities() }),
       mockServices.rootConfig.factory({
         data: {
           permission: { enabled: true },

@@ -269,7 +269,11 @@ export async function createRouter(
         : '';
     const created = await audit(req, 'instance-create', { name }, async () => {
       await authorizeBasic(credentials, vmInstanceCreatePermission);
-      return service.create(req.body, credentials.principal.userEntityRef);
+      return service.create(
+        req.body,
+        credentials.principal.userEntityRef,
+        credentials,
+      );
     });
     res.status(201).json(created);
   });

@@ -1,4 +1,8 @@
 import { stripAnsi } from '../aap/ansi';
+import {
+  BackstageCredentials,
+  BackstageUserPrincipal,
+} from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
@@ -42,6 +46,7 @@ import { ImmutableFieldError, ReservedFieldError } from './errors';
 import { capOutput, JobOutputCache } from './JobOutputCache';
 import { ContinueTokens, queryFingerprint } from './continueToken';
 import { QuotaService } from '../quota/QuotaService';
+import { OwnerCheck } from './OwnerCheck';
 
 export interface InstanceServiceOptions {
   store: ComputeInstanceStore;
@@ -58,6 +63,8 @@ export interface InstanceServiceOptions {
   continueTokens?: ContinueTokens;
   /** Quotas checked at create; absent: none. */
   quota?: QuotaService;
+  /** Checks the owner a request names against the catalog (see createCatalogOwnerCheck). */
+  ownerCheck?: OwnerCheck;
   now?: () => Date;
 }
 
@@ -105,7 +112,11 @@ export class InstanceService {
   }
 
   /** Validates a request body completely before anything is written. */
-  async create(body: unknown, requestedBy: string): Promise<ComputeInstance> {
+  async create(
+    body: unknown,
+    requestedBy: string,
+    credentials?: BackstageCredentials<BackstageUserPrincipal>,
+  ): Promise<ComputeInstance> {
     const parsed = createInstanceRequestSchema.safeParse(body);
     if (!parsed.success)
       throw new InputError(formatValidationError(parsed.error));
@@ -141,11 +152,25 @@ export class InstanceService {
     }
 
     const annotations = { ...(metadata.annotations ?? {}) };
-    const owner = annotations[this.o.names.ownerAnnotation];
+    const { ownerAnnotation, componentAnnotation } = this.o.names;
+    const owner = annotations[ownerAnnotation];
     if (owner !== undefined) {
-      annotations[this.o.names.ownerAnnotation] = normalizeEntityRef(
-        owner,
-        `metadata.annotations.${this.o.names.ownerAnnotation}`,
+      const field = formatPath(['metadata', 'annotations', ownerAnnotation]);
+      const ownerRef = normalizeEntityRef(owner, field);
+      annotations[ownerAnnotation] = ownerRef;
+      if (this.o.ownerCheck) {
+        if (!credentials) {
+          throw new Error('The owner check needs the caller credentials');
+        }
+        await this.o.ownerCheck(ownerRef, field, credentials);
+      }
+    }
+    const component = annotations[componentAnnotation];
+    if (component !== undefined) {
+      annotations[componentAnnotation] = normalizeEntityRef(
+        component,
+        formatPath(['metadata', 'annotations', componentAnnotation]),
+        'component',
       );
     }
     annotations[this.o.names.requestedByAnnotation] = requestedBy;
@@ -279,25 +304,27 @@ export class InstanceService {
   }
 
   /**
-   * Every annotation in the API group is the system's to write, but the owner and those `allowed`
-   * here, which the caller validates (see ReservedFieldError).
+   * Every annotation in the API group is the system's to write, but the owner, the component it
+   * belongs to (checked against the catalog with the owner) and those `allowed` here, which the
+   * caller validates (see ReservedFieldError).
    */
   private refuseReservedAnnotations(
     annotations: Record<string, string>,
     allowed: string[] = [],
   ) {
-    const { group, ownerAnnotation } = this.o.names;
+    const { group, ownerAnnotation, componentAnnotation } = this.o.names;
     const reserved = Object.keys(annotations).filter(
       key =>
         key.startsWith(`${group}/`) &&
         key !== ownerAnnotation &&
+        key !== componentAnnotation &&
         !allowed.includes(key),
     );
     if (reserved.length > 0) {
       throw new ReservedFieldError(
         reserved.map(key => formatPath(['metadata', 'annotations', key])),
         group,
-        [ownerAnnotation, ...allowed],
+        [ownerAnnotation, componentAnnotation, ...allowed],
       );
     }
   }

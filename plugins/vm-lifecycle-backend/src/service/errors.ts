@@ -30,3 +30,16 @@ export class ReservedFieldError extends UnprocessableRequestError {
     this.fields = fields;
   }
 }
+
+/**
+ * The owner a request names is not one the caller may give a VM to: no such Group or User in the
+ * catalog, another kind of entity, or a group the caller is not a member of.
+ */
+export class OwnerNotAllowedError extends UnprocessableRequestError {
+  readonly field: string;
+  constructor(field: string, why: string) {
+    super(`${field}: ${why}`);
+    this.name = 'OwnerNotAllowedError';
+    this.field = field;
+  }
+}

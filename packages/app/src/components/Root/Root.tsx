@@ -10,6 +10,8 @@ import {
 import HomeIcon from '@material-ui/icons/Home';
 import MenuIcon from '@material-ui/icons/Menu';
 import ComputerIcon from '@material-ui/icons/Computer';
+import CreateComponentIcon from '@material-ui/icons/AddCircleOutline';
+import { NotificationsSidebarItem } from '@backstage/plugin-notifications';
 
 export const Root = ({ children }: PropsWithChildren<{}>) => (
   <SidebarPage>
@@ -22,9 +24,15 @@ export const Root = ({ children }: PropsWithChildren<{}>) => (
             to="virtual-machines"
             text="Virtual Machines"
           />
+          <SidebarItem
+            icon={CreateComponentIcon}
+            to="create"
+            text="Create..."
+          />
         </SidebarScrollWrapper>
       </SidebarGroup>
       <SidebarDivider />
+      <NotificationsSidebarItem />
     </Sidebar>
     {children}
   </SidebarPage>

@@ -23,11 +23,33 @@ const overviewContent = (
   </Grid>
 );
 
+/** The entity's VMs on a tab of their own, beside the overview's card. */
+const vmTab = (
+  <EntityLayout.Route path="/virtual-machines" title="Virtual Machines">
+    <Grid container spacing={3}>
+      <Grid item xs={12}>
+        <EntityVmLifecycleCard />
+      </Grid>
+    </Grid>
+  </EntityLayout.Route>
+);
+
 const vmOwnerEntityPage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
       {vmOwnerOverview}
     </EntityLayout.Route>
+    {vmTab}
+  </EntityLayout>
+);
+
+/** A system's VMs are its components' (the tab lists them; the overview stays as it was). */
+const systemEntityPage = (
+  <EntityLayout>
+    <EntityLayout.Route path="/" title="Overview">
+      {overviewContent}
+    </EntityLayout.Route>
+    {vmTab}
   </EntityLayout>
 );
 
@@ -46,6 +68,9 @@ export const entityPage = (
     </EntitySwitch.Case>
     <EntitySwitch.Case if={isKind('group')}>
       {vmOwnerEntityPage}
+    </EntitySwitch.Case>
+    <EntitySwitch.Case if={isKind('system')}>
+      {systemEntityPage}
     </EntitySwitch.Case>
     <EntitySwitch.Case>{defaultEntityPage}</EntitySwitch.Case>
   </EntitySwitch>

@@ -25,7 +25,15 @@ const TEAM_A: Entity = {
   spec: { type: 'team', children: [] },
 };
 
-async function renderCard(api: VmLifecycleApi) {
+const PAYMENTS: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'payments', namespace: 'default' },
+  spec: { type: 'service', lifecycle: 'production', owner: 'team-a' },
+  relations: [{ type: 'ownedBy', targetRef: 'group:default/team-a' }],
+};
+
+async function renderCard(api: VmLifecycleApi, entity: Entity = TEAM_A) {
   await renderInTestApp(
     <TestApiProvider
       apis={[
@@ -34,7 +42,7 @@ async function renderCard(api: VmLifecycleApi) {
         [configApiRef, mockApis.config()],
       ]}
     >
-      <EntityProvider entity={TEAM_A}>
+      <EntityProvider entity={entity}>
         <EntityVmLifecycleCard />
       </EntityProvider>
     </TestApiProvider>,
@@ -151,5 +159,79 @@ describe('EntityVmLifecycleCard', () => {
         /Could not load the virtual machines of team-a: nope/,
       ),
     ).toBeInTheDocument();
+  });
+
+  it("on a component's page, requests a VM owned by the component's group that names the component", async () => {
+    const api = mockVmApi();
+    await renderCard(api, PAYMENTS);
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Request VM' }),
+    );
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Request a virtual machine',
+    });
+    expect(await within(dialog).findByLabelText('Owner')).toHaveValue(
+      'group:default/team-a',
+    );
+    await userEvent.type(within(dialog).getByLabelText(/^Name\W*$/), 'pay-vm');
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Request' }),
+    );
+    await waitFor(() => expect(api.createInstance).toHaveBeenCalled());
+    expect(api.createInstance.mock.calls[0][0].metadata.annotations).toEqual({
+      'osac.openshift.io/owner': 'group:default/team-a',
+      'osac.openshift.io/component': 'component:default/payments',
+    });
+  });
+
+  it("on a component's page, lists only the owner's VMs that name the component", async () => {
+    const payVm = makeInstance('pay-vm', { owner: 'group:default/team-a' });
+    payVm.metadata.annotations['osac.openshift.io/component'] =
+      'component:default/payments';
+    const api = mockVmApi({
+      listInstancePage: jest
+        .fn()
+        .mockResolvedValue(
+          pageOf([
+            payVm,
+            makeInstance('other-vm', { owner: 'group:default/team-a' }),
+          ]),
+        ),
+    });
+    await renderCard(api, PAYMENTS);
+    expect(await screen.findByRole('link', { name: 'pay-vm' })).toBeVisible();
+    expect(screen.queryByRole('link', { name: 'other-vm' })).toBeNull();
+    expect(api.listInstancePage).toHaveBeenCalledWith(
+      expect.objectContaining({ owner: 'group:default/team-a' }),
+    );
+  });
+
+  it("on a system's page, lists the VMs of the system's components", async () => {
+    const shop: Entity = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'System',
+      metadata: { name: 'shop', namespace: 'default' },
+      spec: { owner: 'team-a' },
+      relations: [
+        { type: 'ownedBy', targetRef: 'group:default/team-a' },
+        { type: 'hasPart', targetRef: 'component:default/payments' },
+      ],
+    };
+    const payVm = makeInstance('pay-vm', { owner: 'group:default/team-a' });
+    payVm.metadata.annotations['osac.openshift.io/component'] =
+      'component:default/payments';
+    const api = mockVmApi({
+      listInstancePage: jest
+        .fn()
+        .mockResolvedValue(
+          pageOf([
+            payVm,
+            makeInstance('team-vm', { owner: 'group:default/team-a' }),
+          ]),
+        ),
+    });
+    await renderCard(api, shop);
+    expect(await screen.findByRole('link', { name: 'pay-vm' })).toBeVisible();
+    expect(screen.queryByRole('link', { name: 'team-vm' })).toBeNull();
   });
 });

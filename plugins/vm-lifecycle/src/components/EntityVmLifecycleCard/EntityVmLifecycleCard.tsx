@@ -1,7 +1,6 @@
 import { InfoCard, Link, Progress } from '@backstage/core-components';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { humanizeEntityRef, useEntity } from '@backstage/plugin-catalog-react';
-import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
   Box,
   List,
@@ -11,8 +10,10 @@ import {
 } from '@material-ui/core';
 import { Alert } from '@material-ui/lab';
 import { ComputeInstance } from '@vm-selfservice/plugin-vm-lifecycle-common';
+import { useApiGroupNames } from '../../hooks/useApiGroup';
 import { useInstancePages } from '../../hooks/useInstancePages';
 import { errorMessage } from '../../lib/errors';
+import { entityVmScope } from '../../lib/entityScope';
 import { latestJobOf, sizeText } from '../../lib/instances';
 import { jobLabel } from '../../lib/jobs';
 import { instanceRouteRef, rootRouteRef } from '../../routes';
@@ -47,15 +48,33 @@ const InstanceItem = ({ instance }: { instance: ComputeInstance }) => {
 
 export const ENTITY_CARD_PAGE_SIZE = 10;
 
-/** The VMs owned by the entity of the page, with "Request VM" that makes the entity the owner. */
+/**
+ * The VMs of the entity of the page, with "Request VM". A group or user owns its VMs; a component's
+ * VMs are owned by the component's owner and name the component in the component annotation.
+ */
 export const EntityVmLifecycleCard = () => {
   const { entity } = useEntity();
+  const names = useApiGroupNames();
   const rootLink = useRouteRef(rootRouteRef);
-  const owner = stringifyEntityRef(entity);
-  const data = useInstancePages(
-    { owner, sort: 'name', order: 'asc' },
+  const { owner, component, components } = entityVmScope(entity);
+  const belongs = (i: ComputeInstance) => {
+    const of = i.metadata.annotations?.[names.componentAnnotation];
+    if (components) return of !== undefined && components.includes(of);
+    return !component || of === component;
+  };
+  // The server pages by owner; the component is picked out of each page here (the list API has
+  // no component filter yet), so a component's page can be shorter than the page size.
+  const pages = useInstancePages(
+    // An entity without an owner owns nothing: ask for an owner no VM can have.
+    { owner: owner || 'group:default/-', sort: 'name', order: 'asc' },
     ENTITY_CARD_PAGE_SIZE,
   );
+  const data = {
+    ...pages,
+    items: owner ? pages.items?.filter(belongs) : [],
+    // What the server counted is the owner's VMs, not this component's.
+    total: component || components ? undefined : pages.total,
+  };
   const display = humanizeEntityRef(entity, { defaultKind: entity.kind });
 
   let body;
@@ -103,7 +122,11 @@ export const EntityVmLifecycleCard = () => {
       subheader={`Owned by ${display}`}
       action={
         <Box pt={1} pr={1}>
-          <RequestVmButton owner={owner} variant="outlined" />
+          <RequestVmButton
+            owner={owner}
+            component={component}
+            variant="outlined"
+          />
         </Box>
       }
       deepLink={{ title: 'Open the Virtual Machines page', link: rootLink() }}

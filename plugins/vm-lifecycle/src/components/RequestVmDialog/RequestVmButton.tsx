@@ -6,6 +6,7 @@ import { RequestVmDialog } from './RequestVmDialog';
 
 export interface RequestVmButtonProps {
   owner?: string;
+  component?: string;
   onRequested?: (instance: ComputeInstance) => void;
   variant?: 'contained' | 'outlined' | 'text';
 }
@@ -13,6 +14,7 @@ export interface RequestVmButtonProps {
 /** "Request VM" and the dialog it opens. */
 export const RequestVmButton = ({
   owner,
+  component,
   onRequested,
   variant = 'contained',
 }: RequestVmButtonProps) => {
@@ -32,6 +34,7 @@ export const RequestVmButton = ({
         onClose={() => setOpen(false)}
         onRequested={onRequested}
         owner={owner}
+        component={component}
       />
     </>
   );

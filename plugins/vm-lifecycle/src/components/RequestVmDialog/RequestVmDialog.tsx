@@ -40,6 +40,8 @@ export interface RequestVmDialogProps {
   onRequested?: (instance: ComputeInstance) => void;
   /** Entity ref recorded as the VM's owner, e.g. from an entity page. */
   owner?: string;
+  /** Component entity ref recorded in the component annotation (a Component's page). */
+  component?: string;
 }
 
 const NO_ERRORS: FormErrors = { fields: {}, general: [] };
@@ -71,6 +73,7 @@ export const RequestVmDialog = ({
   onClose,
   onRequested,
   owner,
+  component,
 }: RequestVmDialogProps) => {
   const api = useApi(vmLifecycleApiRef);
   const names = useApiGroupNames();
@@ -96,9 +99,10 @@ export const RequestVmDialog = ({
   const lifetime = template?.lifetime;
   const expiresAt = lifetime ? expiresAtFor(lifetimeDays, lifetime) : undefined;
   const annotations =
-    owner || expiresAt
+    owner || component || expiresAt
       ? {
           ...(owner ? { [names.ownerAnnotation]: owner } : {}),
+          ...(component ? { [names.componentAnnotation]: component } : {}),
           ...(expiresAt ? { [names.expiresAtAnnotation]: expiresAt } : {}),
         }
       : undefined;
