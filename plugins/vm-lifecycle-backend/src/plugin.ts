@@ -25,7 +25,8 @@ import {
   createEdaCallbackRouter,
   EDA_CALLBACK_PATH,
 } from './router/edaCallbackRouter';
-import { createTransitionNotifier } from './notifications';
+import { createTransitionNotifier, ExpiryNotifications } from './notifications';
+import { readInstanceLinks } from '@vm-selfservice/plugin-vm-lifecycle-node';
 import { createProvider } from './service/createProvider';
 import { ContinueTokens } from './service/continueToken';
 import { InstanceService } from './service/InstanceService';
@@ -184,6 +185,15 @@ export const vmLifecyclePlugin = createBackendPlugin({
             events,
             names,
             remindersBeforeMs: settings.expiry.remindersBeforeMs,
+            notifier:
+              config.getOptionalBoolean('vmLifecycle.notifications.enabled') ===
+              false
+                ? undefined
+                : new ExpiryNotifications({
+                    notifications: deps.notifications,
+                    names,
+                    links: readInstanceLinks(config),
+                  }),
             logger: logger.child({ component: 'expiry' }),
             onDelete: instance => ctl.enqueue(instance),
           });

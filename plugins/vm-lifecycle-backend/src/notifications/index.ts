@@ -8,6 +8,7 @@ import { ComputeInstanceStore } from '../store/types';
 import { TransitionNotifier } from './TransitionNotifier';
 
 export { TransitionNotifier, NOTIFICATION_TOPIC } from './TransitionNotifier';
+export { ExpiryNotifications } from './ExpiryNotifications';
 
 const DEFAULT_STUCK_DELETION_AFTER_MS = 60 * 60_000;
 
