@@ -88,7 +88,7 @@ describe('expiry through the REST API', () => {
       [`${GROUP}/expired-at`]: inDays(1),
     }).expect(422);
     expect(marked.body.error.message).toContain(
-      `may set only ${GROUP}/owner and ${EXPIRES}`,
+      `may set only ${GROUP}/owner, ${GROUP}/component and ${EXPIRES}`,
     );
     for (const name of ['e-far', 'e-past', 'e-none', 'e-marked'])
       await api('get', `/instances/default/${name}`).expect(404);

@@ -20,11 +20,18 @@ export class ImmutableFieldError extends UnprocessableRequestError {
  * the playbooks write: `<group>/reconciled-config-version` set by a requester would, in EDA mode,
  * mark the VM provisioned without any playbook having run.
  */
+/** "a", "a and b", "a, b and c". */
+function inWords(items: string[]): string {
+  return items.length < 2
+    ? items.join('')
+    : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
 export class ReservedFieldError extends UnprocessableRequestError {
   readonly fields: string[];
   constructor(fields: string[], group: string, settable: string[]) {
     super(
-      `${fields.join(', ')}: annotations of ${group} are reserved for the portal, the controller and the playbooks; a request may set only ${settable.join(' and ')}`,
+      `${fields.join(', ')}: annotations of ${group} are reserved for the portal, the controller and the playbooks; a request may set only ${inWords(settable)}`,
     );
     this.name = 'ReservedFieldError';
     this.fields = fields;
