@@ -43,6 +43,8 @@ export interface InstanceListQuery {
   owner?: string;
   /** User entity ref of the requester, e.g. user:default/guest. */
   requestedBy?: string;
+  /** Entity ref of the component the VM belongs to (its component annotation), e.g. component:default/payments. */
+  component?: string;
   phase?: PhaseFilter;
   /** true: only instances with a failed job in their history; false: only those without. */
   failedJobs?: boolean;
@@ -86,6 +88,7 @@ const QUERY_KEYS: ReadonlyArray<keyof InstanceListQuery> = [
   'namespace',
   'owner',
   'requestedBy',
+  'component',
   'phase',
   'failedJobs',
   'stuckDeletingMinutes',
@@ -127,7 +130,13 @@ export function parseInstanceListQuery(
   }
   const text = (key: keyof InstanceListQuery) => raw[key] as string | undefined;
 
-  for (const key of ['namespace', 'owner', 'requestedBy', 'continue'] as const)
+  for (const key of [
+    'namespace',
+    'owner',
+    'requestedBy',
+    'component',
+    'continue',
+  ] as const)
     if (text(key) !== undefined) query[key] = text(key);
 
   const phase = text('phase');

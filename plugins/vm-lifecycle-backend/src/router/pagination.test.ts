@@ -364,6 +364,27 @@ describe.each(availableDatabases())(
       ]);
     });
 
+    it("filters by the component a VM belongs to, and pages only that component's VMs", async () => {
+      const pay = { [names.componentAnnotation]: 'component:default/payments' };
+      for (let i = 0; i < 7; i++)
+        await createVm(`vm-${i}`, 'team-a', i % 2 ? pay : {});
+      await createVm('elsewhere', 'team-b', {
+        [names.componentAnnotation]: 'component:default/search',
+      });
+      const first = await page('?component=payments&limit=2&sort=name');
+      expect(first.items.map(i => i.metadata.name)).toEqual(['vm-1', 'vm-3']);
+      expect(first.metadata.remainingItemCount).toBe(1);
+      const second = await page(
+        `?component=component:default/payments&limit=2&sort=name&continue=${encodeURIComponent(first.metadata.continue!)}`,
+      );
+      expect(second.items.map(i => i.metadata.name)).toEqual(['vm-5']);
+      expect(
+        (await page('?component=component:default/search')).items.map(
+          i => i.metadata.name,
+        ),
+      ).toEqual(['elsewhere']);
+    });
+
     it('gives a caller who may see few of many rows full pages, reading only those rows', async () => {
       // 200 instances; alice requested every 20th and her group owns every 25th: 18 in all.
       await seed(200, i => {

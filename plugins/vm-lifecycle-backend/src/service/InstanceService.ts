@@ -362,6 +362,16 @@ export class InstanceService {
     if (query.phase) filter.phase = query.phase === NO_PHASE ? '' : query.phase;
     if (query.failedJobs !== undefined) filter.failedJobs = query.failedJobs;
     if (query.search) filter.nameContains = query.search;
+    if (query.component) {
+      filter.component = {
+        annotation: this.o.names.componentAnnotation,
+        entityRef: normalizeEntityRef(
+          query.component,
+          'component',
+          'component',
+        ),
+      };
+    }
     const sort = {
       field: query.sort ?? 'namespace',
       order: query.order ?? 'asc',

@@ -73,6 +73,11 @@ export function matchesPageFilter(
     annotations[names.ownerAnnotation] !== filter.owner
   )
     return false;
+  if (
+    filter.component !== undefined &&
+    annotations[filter.component.annotation] !== filter.component.entityRef
+  )
+    return false;
   if (filter.phase !== undefined && (obj.status?.phase ?? '') !== filter.phase)
     return false;
   if (

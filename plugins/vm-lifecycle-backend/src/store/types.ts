@@ -45,6 +45,8 @@ export interface PageFilter {
   namespace?: string;
   requestedBy?: string;
   owner?: string;
+  /** Only instances whose component annotation (`annotation`, the group's) names `entityRef`. */
+  component?: { annotation: string; entityRef: string };
   /** A phase, or '' for instances without one yet. */
   phase?: Phase | '';
   /** true: only instances with a Failed job in `status.provisioningJobs`; false: only those without. */

@@ -93,6 +93,21 @@ function applyFilter(
   if (filter.requestedBy !== undefined)
     query.where('requested_by', filter.requestedBy);
   if (filter.owner !== undefined) query.where('owner', filter.owner);
+  if (filter.component !== undefined) {
+    // Not a column: a component's VMs are few among its owner's, which the owner index narrows.
+    const { annotation, entityRef } = filter.component;
+    if (pg) {
+      query.whereRaw(
+        `((object::jsonb) -> 'metadata' -> 'annotations' ->> ?) = ?`,
+        [annotation, entityRef],
+      );
+    } else {
+      query.whereRaw('json_extract(object, ?) = ?', [
+        `$.metadata.annotations."${annotation}"`,
+        entityRef,
+      ]);
+    }
+  }
   if (filter.phase !== undefined) equals('phase', filter.phase);
   if (filter.failedJobs !== undefined)
     query.where('failed_jobs', filter.failedJobs ? 1 : 0);

@@ -57,23 +57,29 @@ export const EntityVmLifecycleCard = () => {
   const names = useApiGroupNames();
   const rootLink = useRouteRef(rootRouteRef);
   const { owner, component, components } = entityVmScope(entity);
+  // A system's VMs are those of its components: the server pages by owner and the components
+  // are picked out of each page here, so such a page can be shorter than the page size. A
+  // component's VMs are filtered by the server.
   const belongs = (i: ComputeInstance) => {
+    if (!components) return true;
     const of = i.metadata.annotations?.[names.componentAnnotation];
-    if (components) return of !== undefined && components.includes(of);
-    return !component || of === component;
+    return of !== undefined && components.includes(of);
   };
-  // The server pages by owner; the component is picked out of each page here (the list API has
-  // no component filter yet), so a component's page can be shorter than the page size.
   const pages = useInstancePages(
-    // An entity without an owner owns nothing: ask for an owner no VM can have.
-    { owner: owner || 'group:default/-', sort: 'name', order: 'asc' },
+    {
+      // An entity without an owner owns nothing: ask for an owner no VM can have.
+      owner: owner || 'group:default/-',
+      component: component || undefined,
+      sort: 'name',
+      order: 'asc',
+    },
     ENTITY_CARD_PAGE_SIZE,
   );
   const data = {
     ...pages,
     items: owner ? pages.items?.filter(belongs) : [],
-    // What the server counted is the owner's VMs, not this component's.
-    total: component || components ? undefined : pages.total,
+    // For a system the server counted the owner's VMs, not the system's.
+    total: components ? undefined : pages.total,
   };
   const display = humanizeEntityRef(entity, { defaultKind: entity.kind });
 
