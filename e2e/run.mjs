@@ -59,6 +59,12 @@ if (!process.env.E2E_BASE_URL) {
 const testDir = join(root, 'e2e', 'tests');
 const files = readdirSync(testDir)
   .filter(f => f.endsWith('.test.mjs'))
+  // E2E_ONLY=entity-card,vm-request runs only the files whose names contain one of the words.
+  .filter(
+    f =>
+      !process.env.E2E_ONLY ||
+      process.env.E2E_ONLY.split(',').some(word => f.includes(word)),
+  )
   .sort()
   .map(f => join(testDir, f));
 

@@ -29,7 +29,13 @@ export async function launchBrowser() {
 export async function signInAsGuest(page) {
   await page.goto(baseUrl);
   await page.getByRole('button', { name: 'Enter' }).click();
-  await page.getByRole('link', { name: 'Virtual Machines' }).waitFor();
+  try {
+    await page.getByRole('link', { name: 'Virtual Machines' }).waitFor();
+  } catch (error) {
+    // What the page showed instead is the first thing anyone debugging this wants.
+    await screenshot(page, 'sign-in-failed').catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
