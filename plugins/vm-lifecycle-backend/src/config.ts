@@ -36,6 +36,8 @@ export interface VmLifecycleConfig {
   jobOutput: { cacheTtlMs: number; maxChars: number };
   /** Continue tokens of GET /instances. */
   pagination: { continueTokenSecret?: string; continueTokenTtlMs: number };
+  /** How long a deleted instance's last state and events stay readable (by uid). */
+  history: { retentionMs: number };
 }
 
 function positiveInteger(
@@ -126,12 +128,22 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
     throw new Error(
       'Invalid config vmLifecycle.pagination.continueTokenTtl: must be a positive duration',
     );
+  const historyRetentionMs = durationMs(
+    c,
+    'history.retention',
+    30 * 24 * 60 * 60_000,
+  );
+  if (historyRetentionMs <= 0)
+    throw new Error(
+      'Invalid config vmLifecycle.history.retention: must be a positive duration',
+    );
   const rateLimitWindowMs = durationMs(c, 'rateLimit.writes.window', 60_000);
   if (rateLimitWindowMs <= 0)
     throw new Error(
       'Invalid config vmLifecycle.rateLimit.writes.window: must be a positive duration',
     );
   return {
+    history: { retentionMs: historyRetentionMs },
     writeRateLimit: {
       limit: positiveInteger(c, 'rateLimit.writes.limit', 60, {
         allowZero: true,

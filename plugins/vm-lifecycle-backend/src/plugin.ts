@@ -10,7 +10,10 @@ import {
 import { readVmLifecycleConfig } from './config';
 import { Controller } from './controller/controller';
 import { DatabaseLeaderElector } from './controller/databaseLease';
+import { CopyingEventStore } from './events/CopyingEventStore';
 import { DatabaseEventStore } from './events/DatabaseEventStore';
+import { DatabaseInstanceHistory } from './history/DatabaseInstanceHistory';
+import { recordDeletedInstances } from './history/recordHistory';
 import {
   createInstanceRules,
   vmInstanceResourceRef,
@@ -50,6 +53,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
         signals: signalsServiceRef,
+        scheduler: coreServices.scheduler,
       },
       async init(deps) {
         const { config, database, httpRouter, lifecycle, logger } = deps;
@@ -58,8 +62,21 @@ export const vmLifecyclePlugin = createBackendPlugin({
         const adminGroups =
           config.getOptionalStringArray('vmLifecycle.adminGroups') ?? [];
         const names = apiGroupNames(settings.apiGroup);
+        // The plugin's database, in both modes: cluster mode keeps the history of deleted instances
+        // and its own copy of their lifecycle events there (the Kubernetes event TTL erases them).
+        const knex = await database.getClient();
+        const skipMigrations = database.migrations?.skip ?? false;
+        const databaseEvents = await DatabaseEventStore.create({
+          knex,
+          skipMigrations,
+        });
         const backing = await openStores();
         const { store, events } = backing;
+        const history = await DatabaseInstanceHistory.create({
+          knex,
+          skipMigrations: true,
+          retentionMs: settings.history.retentionMs,
+        });
 
         async function openStores() {
           if (settings.storeType === 'kubernetes') {
@@ -72,10 +89,15 @@ export const vmLifecyclePlugin = createBackendPlugin({
             logger.info(
               `Cluster mode: ComputeInstances on ${cluster.settings.server}${cluster.settings.kubevirtActive ? ' (KubeVirt status on)' : ''}`,
             );
-            return cluster;
+            return {
+              ...cluster,
+              events: new CopyingEventStore(
+                cluster.events,
+                databaseEvents,
+                logger,
+              ),
+            };
           }
-          const knex = await database.getClient();
-          const skipMigrations = database.migrations?.skip ?? false;
           const databaseStore = await DatabaseStore.create({
             knex,
             apiGroup: settings.apiGroup,
@@ -84,10 +106,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
           });
           return {
             store: databaseStore,
-            events: await DatabaseEventStore.create({
-              knex,
-              skipMigrations: true,
-            }),
+            events: databaseEvents,
             leaderElector: new DatabaseLeaderElector({ knex, logger }),
             close: () => databaseStore.close(),
           };
@@ -135,10 +154,26 @@ export const vmLifecyclePlugin = createBackendPlugin({
           adminGroups,
           logger,
         );
+        const unwatchDeletions = recordDeletedInstances(store, history, logger);
+        await deps.scheduler.scheduleTask({
+          id: 'vm-lifecycle-history-prune',
+          frequency: { hours: 1 },
+          timeout: { minutes: 5 },
+          initialDelay: { minutes: 1 },
+          fn: async () => {
+            const pruned = await history.prune();
+            if (pruned > 0) {
+              logger.info(
+                `Pruned the history of ${pruned} deleted ComputeInstance(s) past vmLifecycle.history.retention`,
+              );
+            }
+          },
+        });
         // One hook, in order: the controller stops before the stores it uses close.
         lifecycle.addShutdownHook(async () => {
           await controller?.stop();
           unwatch();
+          unwatchDeletions();
           await backing.close();
         });
 
@@ -201,6 +236,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
             auditor: deps.auditor,
             rules,
             writeRateLimit: settings.writeRateLimit,
+            history: { instances: history, events: databaseEvents },
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

@@ -172,4 +172,8 @@ export interface InstanceSignal {
   resourceVersion: string;
   phase?: Phase;
   deleted?: boolean;
+  /** With `deleted`: the uid its history is kept under (GET /instances/by-uid/:uid). */
+  uid?: string;
+  /** With `deleted`: how its last deprovision job ended (none if it never had one). */
+  finalJob?: Pick<ProvisioningJob, 'jobID' | 'type' | 'state' | 'message'>;
 }
