@@ -225,6 +225,14 @@ export interface Config {
       /** Characters of output one answer carries (the end of it); the rest is behind "download full output". Default 262144. */
       maxCharacters?: number;
     };
+    /** The history of deleted instances (GET /instances/by-uid/:uid and its events). */
+    history?: {
+      /**
+       * How long a deleted instance's last state (status, job list) and its lifecycle events stay
+       * readable, in both modes; pruned after that. Default 30 days.
+       */
+      retention?: HumanDuration;
+    };
     controller?: {
       /** Set false to serve the API without running the controller in this replica. Default true. */
       enabled?: boolean;

@@ -36,6 +36,24 @@ describe('CEL subset', () => {
       undefined,
       true,
     ],
+    ['self.all(x, x > 0)', [1, 2], undefined, true],
+    ['self.all(x, x > 1)', [1, 2], undefined, false],
+    ['self.exists(x, x > 1)', [1, 2], undefined, true],
+    ['self.exists(x, x > 2)', [1, 2], undefined, false],
+    ['self.all(x, x > 5)', [], undefined, true],
+    [
+      // OSAC's networkAttachments rule: the same subnets, in any order.
+      'size(oldSelf) == 0 || (size(self) == size(oldSelf) && self.all(na, oldSelf.exists(old, old.subnetRef == na.subnetRef)))',
+      [{ subnetRef: 'b' }, { subnetRef: 'a' }],
+      [{ subnetRef: 'a' }, { subnetRef: 'b' }],
+      true,
+    ],
+    [
+      'size(oldSelf) == 0 || (size(self) == size(oldSelf) && self.all(na, oldSelf.exists(old, old.subnetRef == na.subnetRef)))',
+      [{ subnetRef: 'c' }, { subnetRef: 'a' }],
+      [{ subnetRef: 'a' }, { subnetRef: 'b' }],
+      false,
+    ],
   ])('%s on %j (old %j) is %s', (rule, self, oldSelf, expected) => {
     expect(compileRule(rule).evaluate(self, oldSelf)).toBe(expected);
   });
@@ -44,6 +62,9 @@ describe('CEL subset', () => {
     expect(compileRule('self == oldSelf').usesOldSelf).toBe(true);
     expect(compileRule('has(self.a) == has(oldSelf.a)').usesOldSelf).toBe(true);
     expect(compileRule('self > 0').usesOldSelf).toBe(false);
+    expect(
+      compileRule('self.all(x, oldSelf.exists(o, o == x))').usesOldSelf,
+    ).toBe(true);
   });
 
   it('absorbs an error on the other side of && and ||, as CEL does', () => {
@@ -59,7 +80,9 @@ describe('CEL subset', () => {
   });
 
   it.each([
-    ['self.all(x, x > 0)', /unsupported function all/],
+    ['self.map(x, x + 1)', /unsupported function map/],
+    ['self.all(self, self > 0)', /all\(\) needs a variable name/],
+    ['self.all(x, y > 0)', /unknown identifier y/],
     ['request.name == "x"', /unknown identifier request/],
     ['self ==', /unexpected end/],
     ["self == 'open", /unterminated string/],

@@ -3,13 +3,15 @@ import { canonicalJson, isPlainObject } from './types';
 /*
  * The subset of CEL that x-kubernetes-validations rules in our CRDs use: `self`, `oldSelf`, field
  * selection, `has()`, `size()`, `matches()`, `startsWith()`, `endsWith()`, `contains()`, `in`,
- * comparison, arithmetic, `!`, `&&`, `||` and `?:`. A rule outside the subset fails when the CRD is
+ * the `all(x, p)` and `exists(x, p)` macros over lists, comparison, arithmetic, `!`, `&&`, `||`
+ * and `?:`. A rule outside the subset fails when the CRD is
  * loaded, never silently at request time, so a test can never pass because a rule was skipped.
  */
 
 type Node =
   | { k: 'lit'; v: unknown }
   | { k: 'id'; name: string }
+  | { k: 'macro'; fn: 'all' | 'exists'; target: Node; v: string; body: Node }
   | { k: 'sel'; obj: Node; field: string }
   | { k: 'idx'; obj: Node; index: Node }
   | { k: 'call'; fn: string; target?: Node; args: Node[] }
@@ -83,8 +85,12 @@ function tokenize(src: string): Token[] {
   return tokens;
 }
 
+const MACROS = new Set(['all', 'exists']);
+
 class Parser {
   private pos = 0;
+  /** Variables bound by the macros being parsed (`na` in `self.all(na, ...)`). */
+  private readonly bound: string[] = [];
   constructor(
     private readonly tokens: Token[],
     private readonly src: string,
@@ -158,7 +164,9 @@ class Parser {
         const name = this.tokens[this.pos++];
         if (!name || name.t !== 'id')
           throw new CelError(`expected a field name in ${this.src}`);
-        if (this.peek('(')) {
+        if (this.peek('(') && MACROS.has(name.v)) {
+          node = this.macro(name.v as 'all' | 'exists', node);
+        } else if (this.peek('(')) {
           node = this.call(name.v, node);
         } else {
           node = { k: 'sel', obj: node, field: name.v };
@@ -172,6 +180,19 @@ class Parser {
         return node;
       }
     }
+  }
+
+  private macro(fn: 'all' | 'exists', target: Node): Node {
+    this.take('(');
+    const v = this.tokens[this.pos++];
+    if (!v || v.t !== 'id' || v.v === 'self' || v.v === 'oldSelf')
+      throw new CelError(`${fn}() needs a variable name in ${this.src}`);
+    this.take(',');
+    this.bound.push(v.v);
+    const body = this.expr();
+    this.bound.pop();
+    this.take(')');
+    return { k: 'macro', fn, target, v: v.v, body };
   }
 
   private call(fn: string, target?: Node): Node {
@@ -200,7 +221,11 @@ class Parser {
       if (tok.v === 'false') return { k: 'lit', v: false };
       if (tok.v === 'null') return { k: 'lit', v: null };
       if (this.peek('(')) return this.call(tok.v);
-      if (tok.v !== 'self' && tok.v !== 'oldSelf') {
+      if (
+        tok.v !== 'self' &&
+        tok.v !== 'oldSelf' &&
+        !this.bound.includes(tok.v)
+      ) {
         throw new CelError(`unknown identifier ${tok.v} in ${this.src}`);
       }
       return { k: 'id', name: tok.v };
@@ -251,6 +276,8 @@ function mentionsOldSelf(node: Node): boolean {
       return [node.c, node.t, node.f].some(mentionsOldSelf);
     case 'list':
       return node.items.some(mentionsOldSelf);
+    case 'macro':
+      return mentionsOldSelf(node.target) || mentionsOldSelf(node.body);
     default:
       return false;
   }
@@ -274,6 +301,7 @@ export function compileRule(source: string): CompiledRule {
 interface Scope {
   self: unknown;
   oldSelf: unknown;
+  vars?: Record<string, unknown>;
 }
 
 function field(obj: unknown, name: string): unknown {
@@ -288,7 +316,11 @@ function evaluate(node: Node, scope: Scope): unknown {
     case 'lit':
       return node.v;
     case 'id':
-      return node.name === 'self' ? scope.self : scope.oldSelf;
+      if (node.name === 'self') return scope.self;
+      if (node.name === 'oldSelf') return scope.oldSelf;
+      return scope.vars?.[node.name];
+    case 'macro':
+      return macro(node, scope);
     case 'sel':
       return field(evaluate(node.obj, scope), node.field);
     case 'idx': {
@@ -399,6 +431,21 @@ function binary(op: string, l: Node, r: Node, scope: Scope): unknown {
     default:
       throw new CelError(`unsupported operator ${op}`);
   }
+}
+
+function macro(node: Extract<Node, { k: 'macro' }>, scope: Scope): boolean {
+  const list = evaluate(node.target, scope);
+  if (!Array.isArray(list)) throw new CelError(`${node.fn}() needs a list`);
+  const holds = (item: unknown): boolean => {
+    const v = evaluate(node.body, {
+      ...scope,
+      vars: { ...scope.vars, [node.v]: item },
+    });
+    if (typeof v !== 'boolean')
+      throw new CelError(`${node.fn}() needs a bool predicate`);
+    return v;
+  };
+  return node.fn === 'all' ? list.every(holds) : list.some(holds);
 }
 
 function call(node: Extract<Node, { k: 'call' }>, scope: Scope): unknown {

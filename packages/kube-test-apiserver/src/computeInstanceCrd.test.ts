@@ -77,9 +77,11 @@ describe('the ComputeInstance CRD (deploy/crd.yaml)', () => {
       '.spec.templateID',
       '.spec.cores',
       '.spec.memoryGiB',
+      '.spec.guestOSFamily',
       '.spec.runStrategy',
       '.status.phase',
       '.status.ipAddress',
+      '.status.externalIPAddress',
       '.metadata.creationTimestamp',
     ]);
   });
@@ -231,6 +233,91 @@ describe('the ComputeInstance CRD (deploy/crd.yaml)', () => {
       restartRequestedAt: '2025-06-01T10:00:00Z',
     });
     expect(updated.metadata.generation).toBe(2);
+  });
+
+  describe('networkAttachments (OSAC: subnets fixed once assigned, security groups mutable)', () => {
+    const nics = [
+      { subnetRef: 'subnet-a', securityGroupRefs: ['sg-web'] },
+      { subnetRef: 'subnet-b' },
+    ];
+    const replaceSpec = (
+      created: { spec: Record<string, unknown> },
+      spec: Record<string, unknown>,
+    ) =>
+      h.api.replaceNamespacedCustomObject({
+        ...CI,
+        namespace: 'team-a',
+        name: 'vm-1',
+        body: { ...created, spec },
+      });
+
+    it('lets security groups change, and the attachments be reordered', async () => {
+      const created = await create(sampleSpec({ networkAttachments: nics }));
+      const updated = await replaceSpec(created, {
+        ...created.spec,
+        networkAttachments: [
+          { subnetRef: 'subnet-b', securityGroupRefs: ['sg-db'] },
+          { subnetRef: 'subnet-a' },
+        ],
+      });
+      expect(updated.spec.networkAttachments).toEqual([
+        { subnetRef: 'subnet-b', securityGroupRefs: ['sg-db'] },
+        { subnetRef: 'subnet-a' },
+      ]);
+    });
+
+    it('lets them be assigned once if the VM was created without', async () => {
+      const created = await create();
+      const updated = await replaceSpec(created, {
+        ...created.spec,
+        networkAttachments: nics,
+      });
+      expect(updated.spec.networkAttachments).toEqual(nics);
+    });
+
+    it.each<[string, unknown, string]>([
+      [
+        'a changed subnet',
+        [{ subnetRef: 'subnet-c' }, { subnetRef: 'subnet-b' }],
+        'cannot change or add/remove network attachments after initial assignment',
+      ],
+      [
+        'an added attachment',
+        [...nics, { subnetRef: 'subnet-c' }],
+        'cannot change or add/remove network attachments after initial assignment',
+      ],
+      [
+        'a removed attachment',
+        [nics[0]],
+        'cannot change or add/remove network attachments after initial assignment',
+      ],
+      [
+        'all of them removed',
+        undefined,
+        'spec.networkAttachments: Invalid value: "object": cannot change or add/remove network attachments after initial assignment',
+      ],
+    ])('refuses %s with 422', async (_what, networkAttachments, message) => {
+      const created = await create(sampleSpec({ networkAttachments: nics }));
+      const refused = await rejection(
+        replaceSpec(created, { ...created.spec, networkAttachments }),
+      );
+      expect(refused.code).toBe(422);
+      expect(refused.status.message).toContain(message);
+    });
+
+    it('refuses the same subnet twice (a map-type list keyed by subnetRef)', async () => {
+      const refused = await rejection(
+        create(
+          sampleSpec({
+            networkAttachments: [{ subnetRef: 's' }, { subnetRef: 's' }],
+          }),
+        ),
+      );
+      expect(refused.code).toBe(422);
+      expect(refused.status.message).toContain(
+        'spec.networkAttachments[1]: Duplicate value: {"subnetRef":"s"}',
+      );
+    });
   });
 
   it('renders for another API group with deploy/render.sh', () => {

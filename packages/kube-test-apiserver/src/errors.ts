@@ -122,7 +122,13 @@ export function expired(resourceVersion: string, oldest: number): ApiError {
 
 /** One violated rule, formatted as the apiserver's field.Error. */
 export interface FieldError {
-  type: 'Required' | 'Invalid' | 'NotSupported' | 'Forbidden' | 'TooLong';
+  type:
+    | 'Required'
+    | 'Invalid'
+    | 'NotSupported'
+    | 'Forbidden'
+    | 'TooLong'
+    | 'Duplicate';
   field: string;
   value?: unknown;
   detail?: string;
@@ -135,6 +141,7 @@ const CAUSE_REASON: Record<FieldError['type'], string> = {
   NotSupported: 'FieldValueNotSupported',
   Forbidden: 'FieldValueForbidden',
   TooLong: 'FieldValueTooLong',
+  Duplicate: 'FieldValueDuplicate',
 };
 
 export function formatFieldError(error: FieldError): string {
@@ -153,6 +160,8 @@ export function formatFieldError(error: FieldError): string {
       return `${error.field}: Forbidden: ${error.detail ?? ''}`;
     case 'TooLong':
       return `${error.field}: Too long: ${error.detail ?? ''}`;
+    case 'Duplicate':
+      return `${error.field}: Duplicate value: ${show(error.value)}`;
     default:
       return `${error.field}: Invalid value: ${show(error.value)}: ${error.detail ?? ''}`;
   }

@@ -107,6 +107,7 @@ if (existsSync(KUBECTL)) {
         'TEMPLATE',
         'CORES',
         'MEMORY(GIB)',
+        'OS',
         'RUNSTRATEGY',
         'PHASE',
         'IP',

@@ -36,6 +36,8 @@ export interface Schema {
   nullable?: boolean;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-validations'?: ValidationRule[];
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
 }
 
 /** A schema whose rules are compiled once, when the CRD is loaded. */
@@ -169,9 +171,41 @@ export class CompiledSchema {
           detail: `must have at most ${schema.maxItems} items`,
         });
       }
+      const keyOf = listMapKey(schema);
+      if (keyOf) {
+        const seen = new Set<string>();
+        value.forEach((item, i) => {
+          const key = keyOf(item);
+          if (seen.has(key)) {
+            errors.push({
+              type: 'Duplicate',
+              field: `${path}[${i}]`,
+              value: Object.fromEntries(
+                (schema['x-kubernetes-list-map-keys'] ?? []).map(k => [
+                  k,
+                  isPlainObject(item) ? item[k] : undefined,
+                ]),
+              ),
+            });
+          }
+          seen.add(key);
+        });
+      }
       if (schema.items) {
+        // Items of a map-type list are correlated with the stored ones by key, so their transition
+        // rules run; items of other lists are not correlatable and theirs never run (as in Kubernetes).
+        const oldItems = new Map<string, unknown>();
+        if (keyOf && Array.isArray(old)) {
+          for (const item of old) oldItems.set(keyOf(item), item);
+        }
         value.forEach((item, i) =>
-          this.check(item, schema.items!, `${path}[${i}]`, errors),
+          this.check(
+            item,
+            schema.items!,
+            `${path}[${i}]`,
+            errors,
+            keyOf ? oldItems.get(keyOf(item)) : undefined,
+          ),
         );
       }
     }
@@ -279,6 +313,17 @@ export class CompiledSchema {
       }
     });
   }
+}
+
+/** How a map-type list identifies its items (the JSON of the key fields), or undefined for other lists. */
+function listMapKey(schema: Schema): ((item: unknown) => string) | undefined {
+  const keys = schema['x-kubernetes-list-map-keys'];
+  if (schema['x-kubernetes-list-type'] !== 'map' || !keys?.length)
+    return undefined;
+  return item =>
+    JSON.stringify(
+      keys.map(k => (isPlainObject(item) ? (item[k] ?? null) : null)),
+    );
 }
 
 function pruneValue(

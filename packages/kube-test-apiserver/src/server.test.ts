@@ -355,9 +355,11 @@ describe('kube test API server', () => {
         'Template',
         'Cores',
         'Memory(GiB)',
+        'OS',
         'RunStrategy',
         'Phase',
         'IP',
+        'ExternalIP',
         'Age',
       ]);
       expect(table.body.rows[0].cells).toEqual([
@@ -365,7 +367,9 @@ describe('kube test API server', () => {
         'osac.templates.ocp_virt_vm',
         2,
         4,
+        null,
         'Always',
+        null,
         null,
         null,
         expect.stringMatching(/^\d+s$/),

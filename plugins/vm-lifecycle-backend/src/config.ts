@@ -53,6 +53,8 @@ export interface VmLifecycleConfig {
     /** How often the controller's leader looks for reminders and expiries due. */
     checkIntervalMs: number;
   };
+  /** How long a deleted instance's last state and events stay readable (by uid). */
+  history: { retentionMs: number };
 }
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -171,6 +173,15 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
     throw new Error(
       'Invalid config vmLifecycle.pagination.continueTokenTtl: must be a positive duration',
     );
+  const historyRetentionMs = durationMs(
+    c,
+    'history.retention',
+    30 * 24 * 60 * 60_000,
+  );
+  if (historyRetentionMs <= 0)
+    throw new Error(
+      'Invalid config vmLifecycle.history.retention: must be a positive duration',
+    );
   const rateLimitWindowMs = durationMs(c, 'rateLimit.writes.window', 60_000);
   if (rateLimitWindowMs <= 0)
     throw new Error(
@@ -184,6 +195,7 @@ export function readVmLifecycleConfig(root: Config): VmLifecycleConfig {
   return {
     quotas: readQuotaSettings(c),
     expiry: { remindersBeforeMs: readReminders(c), checkIntervalMs },
+    history: { retentionMs: historyRetentionMs },
     writeRateLimit: {
       limit: positiveInteger(c, 'rateLimit.writes.limit', 60, {
         allowZero: true,

@@ -13,7 +13,10 @@ import {
 import { readVmLifecycleConfig } from './config';
 import { Controller } from './controller/controller';
 import { DatabaseLeaderElector } from './controller/databaseLease';
+import { CopyingEventStore } from './events/CopyingEventStore';
 import { DatabaseEventStore } from './events/DatabaseEventStore';
+import { DatabaseInstanceHistory } from './history/DatabaseInstanceHistory';
+import { recordDeletedInstances } from './history/recordHistory';
 import {
   createInstanceRules,
   vmInstanceResourceRef,
@@ -63,6 +66,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
         instances: vmInstancesServiceRef,
         catalog: catalogServiceRef,
         notifications: notificationService,
+        scheduler: coreServices.scheduler,
       },
       async init(deps) {
         const { config, database, httpRouter, lifecycle, logger } = deps;
@@ -71,6 +75,14 @@ export const vmLifecyclePlugin = createBackendPlugin({
         const adminGroups =
           config.getOptionalStringArray('vmLifecycle.adminGroups') ?? [];
         const names = apiGroupNames(settings.apiGroup);
+        // The plugin's database, in both modes: cluster mode keeps the history of deleted instances
+        // and its own copy of their lifecycle events there (the Kubernetes event TTL erases them).
+        const knex = await database.getClient();
+        const skipMigrations = database.migrations?.skip ?? false;
+        const databaseEvents = await DatabaseEventStore.create({
+          knex,
+          skipMigrations,
+        });
         const backing = await openStores();
         const { store, events } = backing;
         // Other plugins of this backend (the catalog entity provider) read and watch through this.
@@ -78,6 +90,11 @@ export const vmLifecyclePlugin = createBackendPlugin({
           list: () => store.list(),
           get: (namespace, name) => store.get(namespace, name),
           watch: listener => store.watch(listener),
+        });
+        const history = await DatabaseInstanceHistory.create({
+          knex,
+          skipMigrations: true,
+          retentionMs: settings.history.retentionMs,
         });
 
         async function openStores() {
@@ -91,10 +108,15 @@ export const vmLifecyclePlugin = createBackendPlugin({
             logger.info(
               `Cluster mode: ComputeInstances on ${cluster.settings.server}${cluster.settings.kubevirtActive ? ' (KubeVirt status on)' : ''}`,
             );
-            return cluster;
+            return {
+              ...cluster,
+              events: new CopyingEventStore(
+                cluster.events,
+                databaseEvents,
+                logger,
+              ),
+            };
           }
-          const knex = await database.getClient();
-          const skipMigrations = database.migrations?.skip ?? false;
           const databaseStore = await DatabaseStore.create({
             knex,
             apiGroup: settings.apiGroup,
@@ -103,10 +125,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
           });
           return {
             store: databaseStore,
-            events: await DatabaseEventStore.create({
-              knex,
-              skipMigrations: true,
-            }),
+            events: databaseEvents,
             leaderElector: new DatabaseLeaderElector({ knex, logger }),
             close: () => databaseStore.close(),
           };
@@ -224,6 +243,21 @@ export const vmLifecyclePlugin = createBackendPlugin({
           logger: logger.child({ component: 'notifications' }),
         });
         if (notifier) lifecycle.addStartupHook(() => notifier.start());
+        const unwatchDeletions = recordDeletedInstances(store, history, logger);
+        await deps.scheduler.scheduleTask({
+          id: 'vm-lifecycle-history-prune',
+          frequency: { hours: 1 },
+          timeout: { minutes: 5 },
+          initialDelay: { minutes: 1 },
+          fn: async () => {
+            const pruned = await history.prune();
+            if (pruned > 0) {
+              logger.info(
+                `Pruned the history of ${pruned} deleted ComputeInstance(s) past vmLifecycle.history.retention`,
+              );
+            }
+          },
+        });
         // One hook, in order: the controller stops before the stores it uses close.
         lifecycle.addShutdownHook(async () => {
           stopExpiry?.();
@@ -233,6 +267,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
           notifier?.stop();
           unwatch();
           disconnectFeed();
+          unwatchDeletions();
           await backing.close();
         });
 
@@ -304,6 +339,7 @@ export const vmLifecyclePlugin = createBackendPlugin({
             writeRateLimit: settings.writeRateLimit,
             quota,
             userInfo: deps.userInfo,
+            history: { instances: history, events: databaseEvents },
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

@@ -72,6 +72,18 @@ export interface ComputeInstanceSpec {
   userDataSecretRef?: { name: string };
   /** RFC 3339; a value newer than status.lastRestartedAt asks for a restart. */
   restartRequestedAt?: string;
+  /**
+   * The VM's NICs (OSAC): the first is the primary subnet, which decides where the VM is placed.
+   * Subnets are immutable once assigned; security groups may change.
+   */
+  networkAttachments?: NetworkAttachment[];
+}
+
+export interface NetworkAttachment {
+  /** Name of a Subnet in the instance's namespace. */
+  subnetRef: string;
+  /** Names of SecurityGroups in the instance's namespace. */
+  securityGroupRefs?: string[];
 }
 
 export interface ProvisioningJob {
@@ -101,6 +113,15 @@ export interface ComputeInstanceStatus {
   lastRestartedAt?: string;
   ipAddress?: string;
   provisioningJobs?: ProvisioningJob[];
+  /** Set by OSAC's ExternalIPAttachment controller, never by us. */
+  externalIPAddress?: string;
+  /** Where the KubeVirt VirtualMachine lives; set by the playbooks or OSAC's operator. */
+  virtualMachineReference?: {
+    namespace: string;
+    kubeVirtVirtualMachineName: string;
+  };
+  /** The tenant holding the VM's resources; set by OSAC's operator. */
+  tenantReference?: { name: string; namespace: string };
 }
 
 export interface ObjectMeta {
@@ -151,4 +172,8 @@ export interface InstanceSignal {
   resourceVersion: string;
   phase?: Phase;
   deleted?: boolean;
+  /** With `deleted`: the uid its history is kept under (GET /instances/by-uid/:uid). */
+  uid?: string;
+  /** With `deleted`: how its last deprovision job ended (none if it never had one). */
+  finalJob?: Pick<ProvisioningJob, 'jobID' | 'type' | 'state' | 'message'>;
 }

@@ -37,7 +37,9 @@ export function jobsOfInstanceProblems(
       !previous.finished ||
       Date.parse(previous.finished) > Date.parse(sorted[i].created)
     )
-      problems.push(`job ${sorted[i].id} started while job ${previous.id} still ran`);
+      problems.push(
+        `job ${sorted[i].id} started while job ${previous.id} still ran`,
+      );
   }
   for (const [type, marker] of [
     ['provision', 'create'],
@@ -49,7 +51,9 @@ export function jobsOfInstanceProblems(
     if (expected !== undefined && ofType.length !== expected)
       problems.push(`${ofType.length} ${type} jobs, expected ${expected}`);
     if (ofType.length > unsuccessful + 1)
-      problems.push(`${ofType.length} ${type} jobs for ${unsuccessful} unsuccessful ones`);
+      problems.push(
+        `${ofType.length} ${type} jobs for ${unsuccessful} unsuccessful ones`,
+      );
   }
   return problems;
 }

@@ -255,9 +255,7 @@ export async function runListLatency(
       const figures: ListQueryFigures = {
         query: label ?? `GET /instances${decodeURIComponent(query)}`,
         caller:
-          caller === 'admin'
-            ? 'admin (ALLOW)'
-            : `${caller} (IS_REQUESTER)`,
+          caller === 'admin' ? 'admin (ALLOW)' : `${caller} (IS_REQUESTER)`,
         items: page.items.length,
         remainingItemCount: page.metadata.remainingItemCount,
         responseKiB: Math.round(Buffer.byteLength(text) / 1024),

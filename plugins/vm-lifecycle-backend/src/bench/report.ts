@@ -409,7 +409,9 @@ export function evaluateTargets(
           q =>
             `${q.query.replace('GET /instances', '')} p95 ${fmt(q.latencyMs.p95, 'ms')}`,
         )
-        .join(', ')} with ${list.instances} stored; all queries in the list table`,
+        .join(
+          ', ',
+        )} with ${list.instances} stored; all queries in the list table`,
       met:
         judged.length === 0 || list.instances < 100_000
           ? undefined

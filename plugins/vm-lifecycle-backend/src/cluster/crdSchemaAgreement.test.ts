@@ -14,6 +14,7 @@ import {
   computeInstanceSpecSchema,
   computeInstanceSpecShape,
   computeInstanceStatusSchema,
+  computeInstanceStatusShape,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 
 /*
@@ -64,7 +65,16 @@ const fullSpec = {
   sshKey: 'ssh-ed25519 AAAA user@host',
   userDataSecretRef: { name: 'cloud-init' },
   restartRequestedAt: '2024-05-01T12:00:00.123+02:00',
+  networkAttachments: [
+    { subnetRef: 'subnet-a', securityGroupRefs: ['sg-web', 'sg-ssh'] },
+    { subnetRef: 'subnet-b' },
+  ],
 };
+
+const nics = (networkAttachments: unknown) => ({
+  ...baseSpec,
+  networkAttachments,
+});
 
 const without = (key: string) => {
   const { [key]: _gone, ...rest } = baseSpec as Record<string, unknown>;
@@ -134,6 +144,34 @@ const specCases: Array<[string, unknown]> = [
     { ...baseSpec, restartRequestedAt: '2023-02-29T00:00:00Z' },
   ],
   ...sizeCases(),
+  ['no network attachments', nics([])],
+  ['a network attachment without security groups', nics([{ subnetRef: 's' }])],
+  [
+    'a network attachment with no security groups',
+    nics([{ subnetRef: 's', securityGroupRefs: [] }]),
+  ],
+  ['a network attachment without subnetRef', nics([{}])],
+  ['a network attachment with an empty subnetRef', nics([{ subnetRef: '' }])],
+  ['a numeric subnetRef', nics([{ subnetRef: 7 }])],
+  [
+    'the same subnet twice',
+    nics([{ subnetRef: 's' }, { subnetRef: 's', securityGroupRefs: ['x'] }]),
+  ],
+  [
+    'an empty security group name',
+    nics([{ subnetRef: 's', securityGroupRefs: [''] }]),
+  ],
+  [
+    'a numeric security group name',
+    nics([{ subnetRef: 's', securityGroupRefs: [1] }]),
+  ],
+  [
+    'securityGroupRefs a string',
+    nics([{ subnetRef: 's', securityGroupRefs: 'sg' }]),
+  ],
+  ['networkAttachments an object', nics({ subnetRef: 's' })],
+  ['a network attachment a string', nics(['subnet-a'])],
+  ['an unknown network attachment field', nics([{ subnetRef: 's', vlan: 3 }])],
   ['an unknown field', { ...baseSpec, colour: 'blue' }],
   [
     'an unknown image field',
@@ -221,6 +259,74 @@ function sizeCases(): Array<[string, unknown]> {
       'sshKey length',
       { sshKey: 'k'.repeat(L.sshKey) },
       { sshKey: 'k'.repeat(L.sshKey + 1) },
+    ),
+    ...atAndPast(
+      'the number of networkAttachments',
+      {
+        networkAttachments: Array.from(
+          { length: L.networkAttachments },
+          (_, i) => ({ subnetRef: `s${i}` }),
+        ),
+      },
+      {
+        networkAttachments: Array.from(
+          { length: L.networkAttachments + 1 },
+          (_, i) => ({ subnetRef: `s${i}` }),
+        ),
+      },
+    ),
+    ...atAndPast(
+      'subnetRef length',
+      { networkAttachments: [{ subnetRef: 's'.repeat(L.networkObjectName) }] },
+      {
+        networkAttachments: [
+          { subnetRef: 's'.repeat(L.networkObjectName + 1) },
+        ],
+      },
+    ),
+    ...atAndPast(
+      'the number of securityGroupRefs',
+      {
+        networkAttachments: [
+          {
+            subnetRef: 's',
+            securityGroupRefs: Array.from(
+              { length: L.securityGroupRefs },
+              (_, i) => `sg${i}`,
+            ),
+          },
+        ],
+      },
+      {
+        networkAttachments: [
+          {
+            subnetRef: 's',
+            securityGroupRefs: Array.from(
+              { length: L.securityGroupRefs + 1 },
+              (_, i) => `sg${i}`,
+            ),
+          },
+        ],
+      },
+    ),
+    ...atAndPast(
+      'a security group name length',
+      {
+        networkAttachments: [
+          {
+            subnetRef: 's',
+            securityGroupRefs: ['g'.repeat(L.networkObjectName)],
+          },
+        ],
+      },
+      {
+        networkAttachments: [
+          {
+            subnetRef: 's',
+            securityGroupRefs: ['g'.repeat(L.networkObjectName + 1)],
+          },
+        ],
+      },
     ),
     ...atAndPast(
       'userDataSecretRef.name length',
@@ -313,7 +419,40 @@ const statusCases: Array<[string, unknown]> = [
       lastRestartedAt: '2025-06-01T10:00:00+02:00',
       ipAddress: '10.0.0.7',
       provisioningJobs: [job()],
+      externalIPAddress: '203.0.113.7',
+      virtualMachineReference: {
+        namespace: 'tenant-a-vms',
+        kubeVirtVirtualMachineName: 'vm-1',
+      },
+      tenantReference: { name: 'tenant-a', namespace: 'osac-tenants' },
     },
+  ],
+  ['an external IP only', { externalIPAddress: '203.0.113.7' }],
+  ['externalIPAddress a number', { externalIPAddress: 7 }],
+  [
+    'a virtualMachineReference without its name',
+    { virtualMachineReference: { namespace: 'ns' } },
+  ],
+  [
+    'a virtualMachineReference without its namespace',
+    { virtualMachineReference: { kubeVirtVirtualMachineName: 'vm' } },
+  ],
+  ['virtualMachineReference a string', { virtualMachineReference: 'ns/vm' }],
+  [
+    'an unknown virtualMachineReference field',
+    {
+      virtualMachineReference: {
+        namespace: 'ns',
+        kubeVirtVirtualMachineName: 'vm',
+        uid: 'x',
+      },
+    },
+  ],
+  ['a tenantReference without namespace', { tenantReference: { name: 't' } }],
+  ['a tenantReference without name', { tenantReference: { namespace: 'n' } }],
+  [
+    'a numeric tenantReference name',
+    { tenantReference: { name: 1, namespace: 'n' } },
   ],
   [
     'a condition type of another controller',
@@ -365,7 +504,19 @@ const statusCases: Array<[string, unknown]> = [
   ],
   ['ipAddress a number', { ipAddress: 10 }],
   ['lastRestartedAt not a time', { lastRestartedAt: 'later' }],
+];
+
+/**
+ * Status fields neither side knows: the CRD installed decides (ours prunes them, or refuses them
+ * under Strict field validation; a newer CRD stores them), and zod keeps them, so a status written
+ * by another writer under a newer CRD is not refused when we write it back.
+ */
+const zodOnlyStatusCases: Array<[string, unknown]> = [
   ['an unknown status field', { colour: 'blue' }],
+  [
+    'an unknown status object next to known fields',
+    { phase: 'Running', futureField: { a: 1 } },
+  ],
 ];
 
 describe('CRD schema (deploy/crd.yaml) and zod schemas (vm-lifecycle-common) agree', () => {
@@ -387,6 +538,16 @@ describe('CRD schema (deploy/crd.yaml) and zod schemas (vm-lifecycle-common) agr
     (_what, spec) => {
       expect(computeInstanceSpecSchema.safeParse(spec).success).toBe(false);
       expect(crdAccepts('spec', spec)).toBe(true);
+    },
+  );
+
+  it.each(zodOnlyStatusCases)(
+    'known difference: only zod keeps a status with %s',
+    (_what, status) => {
+      const parsed = computeInstanceStatusSchema.safeParse(status);
+      expect(parsed.success).toBe(true);
+      expect(parsed.data).toEqual(status);
+      expect(crdAccepts('status', status)).toBe(false);
     },
   );
 
@@ -422,6 +583,13 @@ describe('CRD schema (deploy/crd.yaml) and zod schemas (vm-lifecycle-common) agr
       guestOSFamily: spec.guestOSFamily.maxLength,
       sshKey: spec.sshKey.maxLength,
       userDataSecretName: props(spec.userDataSecretRef).name.maxLength,
+      networkAttachments: spec.networkAttachments.maxItems,
+      networkObjectName: [
+        props(spec.networkAttachments.items).subnetRef.maxLength,
+        props(spec.networkAttachments.items).securityGroupRefs.items!.maxLength,
+      ],
+      securityGroupRefs: props(spec.networkAttachments.items).securityGroupRefs
+        .maxItems,
     }).toEqual({
       cores: SPEC_LIMITS.cores,
       memoryGiB: SPEC_LIMITS.memoryGiB,
@@ -433,6 +601,12 @@ describe('CRD schema (deploy/crd.yaml) and zod schemas (vm-lifecycle-common) agr
       guestOSFamily: SPEC_LIMITS.guestOSFamily,
       sshKey: SPEC_LIMITS.sshKey,
       userDataSecretName: SPEC_LIMITS.userDataSecretName,
+      networkAttachments: SPEC_LIMITS.networkAttachments,
+      networkObjectName: [
+        SPEC_LIMITS.networkObjectName,
+        SPEC_LIMITS.networkObjectName,
+      ],
+      securityGroupRefs: SPEC_LIMITS.securityGroupRefs,
     });
   });
 
@@ -449,13 +623,8 @@ describe('CRD schema (deploy/crd.yaml) and zod schemas (vm-lifecycle-common) agr
         .filter(k => !shape[k].isOptional())
         .sort(),
     );
-    const statusShape = (
-      computeInstanceStatusSchema as unknown as {
-        shape: Record<string, unknown>;
-      }
-    ).shape;
     expect(Object.keys(statusSchema.properties!).sort()).toEqual(
-      Object.keys(statusShape).sort(),
+      Object.keys(computeInstanceStatusShape).sort(),
     );
   });
 });

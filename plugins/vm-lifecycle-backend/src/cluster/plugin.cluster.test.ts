@@ -105,6 +105,45 @@ describe('vm-lifecycle plugin in cluster mode', () => {
         sim.jobs().filter(j => j.template.includes('delete')),
       ).toHaveLength(1);
       expect(sim.vms()).toEqual([]);
+
+      // The history outlives the CR and the Kubernetes event TTL: the API server's Events of the
+      // instance are removed here (as their TTL would), the database's copy still answers.
+      const uid = created.body.metadata.uid;
+      await until('the history of the deleted CR', async () => {
+        return (await api('get', `/instances/by-uid/${uid}`)).status === 200;
+      });
+      const events = await fetch(
+        `${server.url}/api/v1/namespaces/default/events`,
+      )
+        .then(r => r.json())
+        .then(
+          (list: { items: Array<{ metadata: { name: string } }> }) =>
+            list.items,
+        );
+      expect(events.length).toBeGreaterThan(0);
+      for (const event of events) {
+        const removed = await fetch(
+          `${server.url}/api/v1/namespaces/default/events/${event.metadata.name}`,
+          { method: 'DELETE' },
+        );
+        expect(removed.status).toBe(200);
+      }
+      const deleted = await api('get', `/instances/by-uid/${uid}`);
+      expect(deleted.body.instance.status.provisioningJobs).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: 'deprovision', state: 'Succeeded' }),
+        ]),
+      );
+      const history = await api('get', `/instances/by-uid/${uid}/events`);
+      expect(history.status).toBe(200);
+      expect(
+        history.body.items.map((e: { reason: string }) => e.reason),
+      ).toEqual(
+        expect.arrayContaining([
+          'ProvisionJobSucceeded',
+          'DeprovisionJobSucceeded',
+        ]),
+      );
     } finally {
       await backend.stop();
       await sim.close();

@@ -12,7 +12,6 @@ import { AapDirectProvider } from '../providers/AapDirectProvider';
 import { JobPollingMode, JobTracker } from './jobTracker';
 import { sampleSpec } from '../__testUtils__/harness';
 
-
 // Hundreds of jobs through the simulator: seconds on a busy 2-core machine.
 jest.setTimeout(30_000);
 const TOKEN = 'tracker-token';

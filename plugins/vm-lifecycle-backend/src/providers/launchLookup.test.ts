@@ -19,7 +19,6 @@ import {
 import { testLaunch } from '../__testUtils__/launchRequest';
 import { AapDirectProvider } from './AapDirectProvider';
 
-
 // Hundreds of jobs through the simulator: seconds on a busy 2-core machine.
 jest.setTimeout(30_000);
 const TOKEN = 'lookup-test-token';

@@ -6,7 +6,12 @@ import {
   PermissionsService,
   UserInfoService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError, serializeError } from '@backstage/errors';
+import {
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  serializeError,
+} from '@backstage/errors';
 import {
   AuthorizeResult,
   BasicPermission,
@@ -30,6 +35,11 @@ import {
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import express, { ErrorRequestHandler, Request } from 'express';
 import Router from 'express-promise-router';
+import { LifecycleEventStore } from '../events/types';
+import {
+  DatabaseInstanceHistory,
+  DeletedInstance,
+} from '../history/DatabaseInstanceHistory';
 import { decisionPredicate } from '../permissions/evaluate';
 import { listAccess } from '../permissions/listAccess';
 import { createInstanceRules } from '../permissions/rules';
@@ -47,6 +57,12 @@ import {
 /** What the portal may know about the deployment (no secrets). */
 export type PublicSettings = PortalSettings;
 
+export interface InstanceHistoryRoutesOptions {
+  instances: DatabaseInstanceHistory;
+  /** The events that outlive the instance: the plugin's database in both modes. */
+  events: LifecycleEventStore;
+}
+
 export interface RouterOptions {
   logger: LoggerService;
   settings?: PublicSettings;
@@ -61,6 +77,8 @@ export interface RouterOptions {
   quota?: QuotaService;
   /** The caller's groups, for the quotas GET /quotas shows. */
   userInfo?: UserInfoService;
+  /** Deleted instances and their events, kept for the retention (absent: those routes answer 404). */
+  history?: InstanceHistoryRoutesOptions;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -276,6 +294,66 @@ export async function createRouter(
       );
     });
     res.status(201).json(created);
+  });
+
+  /**
+   * A deleted instance by uid, with the permission it had while it existed: its last state is
+   * what the rules (requester, owner) and the admin policy are decided on. Not found and not
+   * allowed answer alike (404), as for live instances.
+   */
+  async function loadDeleted(req: Request): Promise<DeletedInstance> {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const { uid } = req.params;
+    const deleted = await options.history?.instances.get(uid);
+    if (!deleted) {
+      throw new NotFoundError(`No deleted ComputeInstance with uid ${uid}`);
+    }
+    try {
+      await authorizeInstance(
+        req,
+        credentials,
+        vmInstanceReadPermission,
+        deleted.instance,
+      );
+    } catch (e) {
+      if (e instanceof NotFoundError) {
+        throw new NotFoundError(`No deleted ComputeInstance with uid ${uid}`);
+      }
+      throw e;
+    }
+    return deleted;
+  }
+
+  // Before /instances/:namespace/:name, which would take "by-uid" for a namespace.
+  router.get('/instances/by-uid/:uid', async (req, res) => {
+    res.json(await loadDeleted(req));
+  });
+
+  router.get('/instances/by-uid/:uid/events', async (req, res) => {
+    const { instance } = await loadDeleted(req);
+    res.json({ items: await options.history!.events.list(instance.metadata) });
+  });
+
+  router.get('/instances/:namespace/:name/history', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const { namespace, name } = req.params;
+    const all =
+      (await options.history?.instances.listByName(namespace, name)) ?? [];
+    const decisions = await permissions.authorizeConditional(
+      [{ permission: vmInstanceReadPermission }],
+      { credentials },
+    );
+    const allowed = decisionPredicate(decisions[0], ruleList);
+    // Only what the caller could read; the others are not even counted.
+    res.json({
+      items: all
+        .filter(d => allowed(d.instance))
+        .map(({ uid, deletedAt }) => ({ uid, deletedAt })),
+    });
   });
 
   router.get('/instances/:namespace/:name', async (req, res) => {

@@ -11,15 +11,21 @@ import { Router } from 'express';
  */
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-const RULES: Record<string, { test(value: string): boolean; rule: string }> =
-  {
-    namespace: { test: isRfc1123Label, rule: MESSAGES.rfc1123Label },
-    name: { test: isRfc1123Label, rule: MESSAGES.rfc1123Label },
-    jobID: {
-      test: value => JOB_ID.test(value),
-      rule: "must be a job id (letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 characters)",
-    },
-  };
+/** Kubernetes uids are UUIDs; the database store makes UUIDs too. */
+const UID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+
+const RULES: Record<string, { test(value: string): boolean; rule: string }> = {
+  namespace: { test: isRfc1123Label, rule: MESSAGES.rfc1123Label },
+  name: { test: isRfc1123Label, rule: MESSAGES.rfc1123Label },
+  jobID: {
+    test: value => JOB_ID.test(value),
+    rule: "must be a job id (letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 characters)",
+  },
+  uid: {
+    test: value => UID.test(value),
+    rule: "must be an instance uid (letters, digits and '-', at most 64 characters)",
+  },
+};
 
 /**
  * Checks `:namespace`, `:name` and `:jobID` before any handler runs. Express hands handlers the

@@ -1,5 +1,7 @@
 import {
   ApiGroupNames,
+  ComputeInstance,
+  latestJob,
   InstanceSignal,
   SIGNAL_CHANNEL,
 } from '@vm-selfservice/plugin-vm-lifecycle-common';
@@ -36,7 +38,7 @@ export function publishInstanceSignals(
       name: metadata.name,
       resourceVersion: metadata.resourceVersion,
       ...(status.phase ? { phase: status.phase } : {}),
-      ...(event.type === 'DELETED' ? { deleted: true } : {}),
+      ...(event.type === 'DELETED' ? deletedFields(event.object) : {}),
     };
     void signals
       .publish({
@@ -51,4 +53,23 @@ export function publishInstanceSignals(
         ),
       );
   });
+}
+
+/** What a deleted instance's signal carries: where its history is, and how it ended. */
+function deletedFields(instance: ComputeInstance): Partial<InstanceSignal> {
+  const job = latestJob(instance.status.provisioningJobs ?? [], 'deprovision');
+  return {
+    deleted: true,
+    uid: instance.metadata.uid,
+    ...(job
+      ? {
+          finalJob: {
+            jobID: job.jobID,
+            type: job.type,
+            state: job.state,
+            message: job.message,
+          },
+        }
+      : {}),
+  };
 }

@@ -285,7 +285,10 @@ export class KubernetesStore implements ComputeInstanceStore {
           // status, so writing {} over nothing is a no-op instead of a new resourceVersion.
           ...(Object.keys(status).length ? { status } : {}),
         },
-        fieldValidation: 'Strict',
+        // Not Strict, unlike the other writes: the CRD installed may be OSAC's, which lacks fields
+        // we write (provisioningJobs[].launchID) and would refuse every status write. A field the
+        // CRD does not know is dropped by the API server instead, and the rest of the write lands.
+        fieldValidation: 'Warn',
       });
       return await this.echoed(this.convert(raw), target.resourceVersion);
     } catch (e) {

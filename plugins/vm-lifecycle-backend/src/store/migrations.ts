@@ -8,6 +8,7 @@ export const INSTANCES_TABLE = 'vm_lifecycle_instances';
 export const COUNTERS_TABLE = 'vm_lifecycle_counters';
 export const EVENTS_TABLE = 'vm_lifecycle_events';
 export const TOMBSTONES_TABLE = 'vm_lifecycle_tombstones';
+export const HISTORY_TABLE = 'vm_lifecycle_instance_history';
 export const RESOURCE_VERSION_SEQUENCE = 'vm_lifecycle_resource_version_seq';
 export const RESOURCE_VERSION_COUNTER = 'resourceVersion';
 

@@ -846,6 +846,25 @@ export function runStoreContractTests(
         expect(await store.get(NS, 'vm-1')).toEqual(updated);
       });
 
+      it("keeps OSAC's status fields of other writers through a later write that carries them on", async () => {
+        const created = await store.create(newInstance('vm-1'));
+        const others = {
+          externalIPAddress: '203.0.113.7',
+          tenantReference: { name: 'tenant-a', namespace: 'osac-tenants' },
+          virtualMachineReference: {
+            namespace: 'tenant-a-vms',
+            kubeVirtVirtualMachineName: 'vm-1-x7k2',
+          },
+        };
+        const first = await store.updateStatus({ ...created, status: others });
+        const second = await store.updateStatus({
+          ...first,
+          status: { ...first.status, phase: 'Running' },
+        });
+        expect(second.status).toEqual({ ...others, phase: 'Running' });
+        expect((await store.get(NS, 'vm-1'))!.status).toEqual(second.status);
+      });
+
       it('replaces the whole status', async () => {
         const created = await store.create(newInstance('vm-1'));
         const first = await store.updateStatus({
@@ -968,7 +987,11 @@ export function runStoreContractTests(
           { provisioningJobs: [job('Pending', { timestamp: 'yesterday' })] },
           /provisioningJobs\[0\]\.timestamp/,
         ],
-        ['an unknown field', { colour: 'blue' }, /status\.colour/],
+        [
+          'an unknown job field',
+          { provisioningJobs: [{ ...job('Pending'), colour: 'blue' }] },
+          /status\.provisioningJobs\[0\]\.colour/,
+        ],
         [
           'a bad condition status',
           {

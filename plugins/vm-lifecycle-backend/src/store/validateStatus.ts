@@ -12,8 +12,9 @@ import {
  * instead of half-landing. The schema is the one in -common (the CRD agreement test holds both to the
  * same rules), so a state the controller can write and the store refuses cannot appear: the original
  * operator shipped a CRD without `Canceled`, every status write was refused, and it kept launching
- * jobs. Unknown fields are refused rather than pruned so that a field missing from the schema shows
- * up in the fast in-memory tests instead of silently disappearing in a cluster.
+ * jobs. Inside the known fields unknown keys are refused; at the top level they are kept, because
+ * other writers (playbooks, OSAC's other controllers, a newer CRD) own status fields we do not know,
+ * and refusing them would fail every later status write of ours on that object.
  */
 
 /**

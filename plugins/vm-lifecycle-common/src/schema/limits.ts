@@ -19,4 +19,10 @@ export const SPEC_LIMITS = {
   sshKey: 8192,
   /** A Secret name: a DNS subdomain. */
   userDataSecretName: 253,
+  /** NICs; OSAC's own bound (it keeps the cost of its CEL rules bounded). */
+  networkAttachments: 8,
+  /** A Subnet or SecurityGroup name: a DNS subdomain. */
+  networkObjectName: 253,
+  /** Security groups of one NIC (OSAC sets no bound; we do, as for every other list). */
+  securityGroupRefs: 16,
 } as const;

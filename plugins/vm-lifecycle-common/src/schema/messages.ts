@@ -31,6 +31,9 @@ export const MESSAGES = {
   templateParametersDepth: `must not nest objects and arrays more than ${SPEC_LIMITS.templateParametersDepth} levels deep`,
   annotationKey:
     "must be a Kubernetes annotation key (an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)",
+  networkAttachments: `must be an array of at most ${SPEC_LIMITS.networkAttachments} network attachments`,
+  securityGroupRefs: `must be an array of at most ${SPEC_LIMITS.securityGroupRefs} security group names`,
+  duplicateSubnetRef: 'names a subnet another network attachment already uses',
   restartOnCreate:
     'cannot be set when requesting an instance; ask for a restart once it exists',
   emptyRestartBody: 'must be empty (a restart takes no options)',

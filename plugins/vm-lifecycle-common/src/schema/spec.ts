@@ -42,6 +42,38 @@ export const userDataSecretRefSchema = strictObject({
   ),
 });
 
+const networkObjectNameSchema = nonEmptyStringSchema.max(
+  SPEC_LIMITS.networkObjectName,
+  atMostCharacters(SPEC_LIMITS.networkObjectName),
+);
+
+/** One NIC, as in OSAC's CRD: a Subnet and optional SecurityGroups, by name, in the instance's namespace. */
+export const networkAttachmentSchema = strictObject({
+  subnetRef: networkObjectNameSchema,
+  securityGroupRefs: z
+    .array(networkObjectNameSchema, ruleParams(MESSAGES.securityGroupRefs))
+    .max(SPEC_LIMITS.securityGroupRefs, MESSAGES.securityGroupRefs)
+    .optional(),
+});
+
+/** The list is a map keyed by subnetRef in the CRD, so the API server refuses a subnet twice. */
+export const networkAttachmentsSchema = z
+  .array(networkAttachmentSchema, ruleParams(MESSAGES.networkAttachments))
+  .max(SPEC_LIMITS.networkAttachments, MESSAGES.networkAttachments)
+  .superRefine((attachments, ctx) => {
+    const seen = new Set<string>();
+    attachments.forEach((attachment, index) => {
+      if (seen.has(attachment.subnetRef)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'subnetRef'],
+          message: MESSAGES.duplicateSubnetRef,
+        });
+      }
+      seen.add(attachment.subnetRef);
+    });
+  });
+
 /** The spec fields, each with the rule of DOMAIN.md section 1. */
 export const computeInstanceSpecShape = {
   templateID: templateIdSchema,
@@ -59,6 +91,7 @@ export const computeInstanceSpecShape = {
   sshKey: boundedStringSchema(SPEC_LIMITS.sshKey).optional(),
   userDataSecretRef: userDataSecretRefSchema.optional(),
   restartRequestedAt: rfc3339TimestampSchema.optional(),
+  networkAttachments: networkAttachmentsSchema.optional(),
 };
 
 /** A complete ComputeInstance spec, as stored. Unknown keys are refused at every level. */

@@ -59,8 +59,18 @@ export const provisioningJobSchema = strictObject({
   blockDeletionOnFailure: z.boolean(ruleParams(MESSAGES.boolean)),
 });
 
-/** The status subresource, playing the part the CRD's OpenAPI schema plays in a cluster. */
-export const computeInstanceStatusSchema = strictObject({
+export const virtualMachineReferenceSchema = strictObject({
+  namespace: stringSchema,
+  kubeVirtVirtualMachineName: stringSchema,
+});
+
+export const tenantReferenceSchema = strictObject({
+  name: stringSchema,
+  namespace: stringSchema,
+});
+
+/** The status fields we know, each checked as the CRD checks it. */
+export const computeInstanceStatusShape = {
   phase: enumSchema(PHASES).optional(),
   conditions: z.array(conditionSchema, ruleParams(MESSAGES.array)).optional(),
   desiredConfigVersion: stringSchema.optional(),
@@ -69,7 +79,21 @@ export const computeInstanceStatusSchema = strictObject({
   provisioningJobs: z
     .array(provisioningJobSchema, ruleParams(MESSAGES.array))
     .optional(),
-});
+  externalIPAddress: stringSchema.optional(),
+  virtualMachineReference: virtualMachineReferenceSchema.optional(),
+  tenantReference: tenantReferenceSchema.optional(),
+};
+
+/**
+ * The status subresource, playing the part the CRD's OpenAPI schema plays in a cluster. Unlike the
+ * spec, a status field we do not know is kept, not refused: status is written by others too
+ * (playbooks, OSAC's other controllers), and a newer CRD adds fields there. Refusing one would make
+ * every later status write of ours fail on that object; the CRD installed decides what is stored.
+ */
+export const computeInstanceStatusSchema = z.looseObject(
+  computeInstanceStatusShape,
+  ruleParams(MESSAGES.object),
+);
 
 /**
  * What the schema accepts. Fails to compile if the controller's `ComputeInstanceStatus` type can
@@ -77,5 +101,5 @@ export const computeInstanceStatusSchema = strictObject({
  */
 export type ComputeInstanceStatusInput = AssertAssignable<
   ComputeInstanceStatus,
-  z.input<typeof computeInstanceStatusSchema>
+  z.input<z.ZodObject<typeof computeInstanceStatusShape>>
 >;

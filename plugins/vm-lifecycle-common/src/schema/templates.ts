@@ -28,6 +28,7 @@ export const TEMPLATE_FIELD_PATHS = [
   'runStrategy',
   'sshKey',
   'userDataSecretRef',
+  'networkAttachments',
 ] as const;
 
 export type TemplateFieldPath = (typeof TEMPLATE_FIELD_PATHS)[number];

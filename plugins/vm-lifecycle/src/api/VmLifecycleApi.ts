@@ -51,6 +51,17 @@ export interface VmLifecycleApi {
     name: string,
     expiresAt: string,
   ): Promise<ComputeInstance>;
+  /** Deleted instances that had this name (within the history retention), newest first. */
+  listDeletedInstances(
+    namespace: string,
+    name: string,
+  ): Promise<Array<{ uid: string; deletedAt: string }>>;
+  /** A deleted instance's last state, by uid. */
+  getDeletedInstance(
+    uid: string,
+  ): Promise<{ uid: string; deletedAt: string; instance: ComputeInstance }>;
+  /** A deleted instance's lifecycle events, by uid. */
+  listDeletedInstanceEvents(uid: string): Promise<LifecycleEvent[]>;
   /** What the portal shows: the end of a long output, marked `truncated`. */
   getJobOutput(
     namespace: string,

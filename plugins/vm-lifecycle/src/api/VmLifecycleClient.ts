@@ -110,6 +110,30 @@ export class VmLifecycleClient implements VmLifecycleApi {
     return body.items;
   }
 
+  async listDeletedInstances(
+    namespace: string,
+    name: string,
+  ): Promise<Array<{ uid: string; deletedAt: string }>> {
+    const body = await this.json<{
+      items: Array<{ uid: string; deletedAt: string }>;
+    }>('GET', `${instancePath(namespace, name)}/history`);
+    return body.items;
+  }
+
+  getDeletedInstance(
+    uid: string,
+  ): Promise<{ uid: string; deletedAt: string; instance: ComputeInstance }> {
+    return this.json('GET', `/instances/by-uid/${encodeURIComponent(uid)}`);
+  }
+
+  async listDeletedInstanceEvents(uid: string): Promise<LifecycleEvent[]> {
+    const body = await this.json<{ items: LifecycleEvent[] }>(
+      'GET',
+      `/instances/by-uid/${encodeURIComponent(uid)}/events`,
+    );
+    return body.items;
+  }
+
   async getJobOutput(
     namespace: string,
     name: string,

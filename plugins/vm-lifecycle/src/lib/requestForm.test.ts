@@ -103,3 +103,65 @@ describe('request form', () => {
     );
   });
 });
+
+describe('network attachments in the request form', () => {
+  const withNics = {
+    ...small,
+    defaults: {
+      ...small.defaults,
+      networkAttachments: [
+        { subnetRef: 'subnet-a', securityGroupRefs: ['sg-web'] },
+      ],
+    },
+    editableFields: [
+      ...(small.editableFields ?? []),
+      'networkAttachments' as const,
+    ],
+  };
+
+  it('shows the template default as text, one NIC per line', () => {
+    expect(initialFormValues(withNics).networkAttachments).toBe(
+      'subnet-a: sg-web',
+    );
+  });
+
+  it('sends the NICs typed, when the template lets requesters change them', () => {
+    const values = {
+      ...initialFormValues(withNics),
+      name: 'web-1',
+      networkAttachments: 'subnet-b: sg-1, sg-2\nsubnet-c',
+    };
+    const result = validateRequest(values, withNics);
+    expect(result.valid).toBe(true);
+    expect(buildCreateRequest(values, withNics)).toMatchObject({
+      spec: {
+        networkAttachments: [
+          { subnetRef: 'subnet-b', securityGroupRefs: ['sg-1', 'sg-2'] },
+          { subnetRef: 'subnet-c' },
+        ],
+      },
+    });
+  });
+
+  it('names the field when a subnet repeats, or when the template keeps them fixed', () => {
+    const twice = {
+      ...initialFormValues(withNics),
+      name: 'web-1',
+      networkAttachments: 'subnet-b\nsubnet-b',
+    };
+    const refused = validateRequest(twice, withNics);
+    expect(refused.valid).toBe(false);
+    expect(refused.errors.fields.networkAttachments).toMatch(
+      /^Network attachments .*subnet/,
+    );
+    const fixed = { ...withNics, editableFields: ['cores' as const] };
+    const locked = validateRequest(
+      { ...initialFormValues(fixed), name: 'web-1', networkAttachments: 'x' },
+      fixed,
+    );
+    expect(locked.errors.fields.networkAttachments).toMatch(
+      /is fixed by template/,
+    );
+    expect(editableFields(fixed).has('networkAttachments')).toBe(false);
+  });
+});

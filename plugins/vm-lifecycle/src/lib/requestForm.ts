@@ -4,6 +4,7 @@ import {
   describeZodIssues,
   editableFieldsOf,
   FieldIssue,
+  NetworkAttachment,
   RunStrategy,
   safeApplyTemplateDefaults,
   TemplateFieldPath,
@@ -26,6 +27,8 @@ export interface RequestFormValues {
   userDataSecret: string;
   /** Sizes in GiB, comma separated: "20, 50". */
   additionalDisks: string;
+  /** One NIC per line: "subnet" or "subnet: sg-1, sg-2" (the first line is the primary subnet). */
+  networkAttachments: string;
   /** JSON object text of the template's fixed parameters (shown, never editable). */
   templateParameters: string;
   /** Values of the parameters the template declares, by parameter name. */
@@ -46,6 +49,7 @@ export type FormField =
   | 'sshKey'
   | 'userDataSecret'
   | 'additionalDisks'
+  | 'networkAttachments'
   | 'templateParameters'
   | 'owner'
   | `parameter:${string}`;
@@ -73,6 +77,7 @@ export const FIELD_LABELS: Record<
   sshKey: 'SSH public key',
   userDataSecret: 'User data secret',
   additionalDisks: 'Additional disks (GiB)',
+  networkAttachments: 'Network attachments',
   templateParameters: 'Template parameters (JSON)',
   owner: 'Owner',
 };
@@ -115,9 +120,43 @@ export function initialFormValues(
     additionalDisks: (d?.additionalDisks ?? [])
       .map(disk => disk.sizeGiB)
       .join(', '),
+    networkAttachments: networkAttachmentsText(d?.networkAttachments),
     templateParameters: d?.templateParameters ?? '',
     parameters,
   };
+}
+
+/** The text form of a list of NICs: one per line, "subnet: sg-1, sg-2". */
+export function networkAttachmentsText(
+  attachments: NetworkAttachment[] | undefined,
+): string {
+  return (attachments ?? [])
+    .map(a =>
+      a.securityGroupRefs?.length
+        ? `${a.subnetRef}: ${a.securityGroupRefs.join(', ')}`
+        : a.subnetRef,
+    )
+    .join('\n');
+}
+
+/** The NICs a text holds; empty parts stay empty strings, for the schema to name. */
+export function parseNetworkAttachments(text: string): NetworkAttachment[] {
+  return text
+    .split(/\n|;/)
+    .map(line => line.trim())
+    .filter(Boolean)
+    .map(line => {
+      const colon = line.indexOf(':');
+      if (colon === -1) return { subnetRef: line };
+      const groups = line
+        .slice(colon + 1)
+        .split(',')
+        .map(g => g.trim());
+      return {
+        subnetRef: line.slice(0, colon).trim(),
+        ...(groups.some(Boolean) ? { securityGroupRefs: groups } : {}),
+      };
+    });
 }
 
 function parameterText(p: TemplateParameter, value: unknown): string | boolean {
@@ -171,6 +210,11 @@ export function buildCreateRequest(
       .map(s => s.trim())
       .filter(Boolean)
       .map(size => ({ sizeGiB: numberOrText(size) }));
+  }
+  if (changed('networkAttachments')) {
+    spec.networkAttachments = parseNetworkAttachments(
+      values.networkAttachments,
+    );
   }
   if (template?.parameters?.length) {
     const given: Record<string, unknown> = {};
@@ -254,6 +298,7 @@ const PATH_TO_FIELD: ReadonlyArray<[prefix: string, field: FormField]> = [
   ['spec.sshKey', 'sshKey'],
   ['spec.userDataSecretRef', 'userDataSecret'],
   ['spec.additionalDisks', 'additionalDisks'],
+  ['spec.networkAttachments', 'networkAttachments'],
   ['spec.templateParameters', 'templateParameters'],
 ];
 

@@ -76,6 +76,47 @@ const DeletingBanner = ({ instance }: { instance: ComputeInstance }) => {
   );
 };
 
+interface DeletedHistory {
+  deletedAt: string;
+  instance: ComputeInstance;
+  events: LifecycleEvent[];
+}
+
+/**
+ * The newest deleted VM of this name the caller may read, once the live one answers 404:
+ * undefined while it loads, null when there is none (or it could not be read).
+ */
+function useDeletedHistory(
+  namespace: string,
+  name: string,
+  gone: boolean,
+): DeletedHistory | null | undefined {
+  const api = useApi(vmLifecycleApiRef);
+  const [history, setHistory] = useState<DeletedHistory | null>();
+  useEffect(() => {
+    setHistory(undefined);
+    if (!gone) return undefined;
+    let cancelled = false;
+    (async () => {
+      const [latest] = await api.listDeletedInstances(namespace, name);
+      if (!latest) return null;
+      const [deleted, events] = await Promise.all([
+        api.getDeletedInstance(latest.uid),
+        api.listDeletedInstanceEvents(latest.uid),
+      ]);
+      return { ...deleted, events };
+    })()
+      .catch(() => null)
+      .then(found => {
+        if (!cancelled) setHistory(found);
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, namespace, name, gone]);
+  return history;
+}
+
 /** One VM: status, spec, jobs and their output, and its lifecycle as diagrams. */
 export const InstancePage = () => {
   const { namespace = '', name = '' } = useParams();
@@ -117,7 +158,9 @@ export const InstancePage = () => {
   }, [namespace, name]);
 
   const gone = isNotFound(instance.error);
-  const value = instance.value;
+  const history = useDeletedHistory(namespace, name, gone);
+  // A VM that is gone is shown from its history (its last state, by uid) when the server kept it.
+  const value = instance.value ?? history?.instance;
   const back = (
     // MUI marks every anchor-rendered button as role="button"; this one navigates, so it is a link.
     <LinkButton to={rootLink()} variant="contained" color="primary" role="link">
@@ -152,6 +195,17 @@ export const InstancePage = () => {
   );
 
   if (instance.loading) {
+    return (
+      <Page themeId="tool">
+        {header}
+        <Content>
+          <Progress />
+        </Content>
+      </Page>
+    );
+  }
+
+  if (gone && !value && history === undefined) {
     return (
       <Page themeId="tool">
         {header}
@@ -205,7 +259,8 @@ export const InstancePage = () => {
   const selectedJobID =
     pickedJobID ?? [...jobs].reverse().find(hasAapJob)?.jobID;
   const selectedJob = jobs.find(j => j.jobID === selectedJobID);
-  const eventList: LifecycleEvent[] = events.value ?? [];
+  const eventList: LifecycleEvent[] = history?.events ?? events.value ?? [];
+  const finalDeprovision = jobs.filter(j => j.type === 'deprovision').pop();
 
   return (
     <Page themeId="tool">
@@ -215,8 +270,13 @@ export const InstancePage = () => {
           <Box mb={3}>
             <Alert severity="success" role="status" action={back}>
               <AlertTitle>{name} has been deleted</AlertTitle>
-              Its deprovision job succeeded and the record is gone; nothing is
-              left on the infrastructure. Below is what happened, as last seen.
+              {finalDeprovision
+                ? `Its deprovision job ${finalDeprovision.jobID} ended ${finalDeprovision.state}`
+                : 'It was removed before any deprovision job ran'}
+              {history
+                ? ` and the record is gone (${new Date(history.deletedAt).toLocaleString()}).`
+                : ' and the record is gone.'}{' '}
+              Below is what happened, as last seen.
             </Alert>
           </Box>
         ) : (
@@ -266,7 +326,7 @@ export const InstancePage = () => {
               aapJobUrlTemplate={settings?.aapJobUrlTemplate}
             />
           </Grid>
-          <Grid item xs={12}>
+          <Grid item xs={12} hidden={Boolean(history)}>
             <JobOutputCard
               namespace={namespace}
               name={name}

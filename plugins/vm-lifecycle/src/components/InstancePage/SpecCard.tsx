@@ -29,6 +29,19 @@ export const SpecCard = ({ spec }: { spec: ComputeInstanceSpec }) => {
     metadata['User data secret'] = spec.userDataSecretRef.name;
   if (spec.templateParameters)
     metadata['Template parameters'] = spec.templateParameters;
+  if (spec.networkAttachments?.length) {
+    // The first attachment is the primary subnet, the one that decides where the VM is placed.
+    metadata['Network attachments'] = spec.networkAttachments
+      .map(
+        (a, i) =>
+          `${a.subnetRef}${i === 0 ? ' (primary)' : ''}${
+            a.securityGroupRefs?.length
+              ? `: security groups ${a.securityGroupRefs.join(', ')}`
+              : ''
+          }`,
+      )
+      .join('; ');
+  }
   if (spec.restartRequestedAt) {
     metadata['Restart requested'] = new Date(
       spec.restartRequestedAt,

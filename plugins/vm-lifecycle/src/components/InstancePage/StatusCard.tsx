@@ -31,13 +31,25 @@ export const StatusCard = ({ instance, now, deleted }: StatusCardProps) => {
   const phase = instance.status?.phase;
   const metadata: Record<string, unknown> = {
     'IP address': instance.status?.ipAddress ?? 'not assigned yet',
+  };
+  const { externalIPAddress, virtualMachineReference, tenantReference } =
+    instance.status ?? {};
+  if (externalIPAddress) metadata['External IP address'] = externalIPAddress;
+  Object.assign(metadata, {
     'Requested by': requestedByOf(instance) ?? '—',
     Owner: ownerOf(instance) ?? '—',
     Namespace: instance.metadata.namespace,
     Created: `${formatAge(instance.metadata.creationTimestamp, now)} ago (${new Date(
       instance.metadata.creationTimestamp,
     ).toLocaleString()})`,
-  };
+  });
+  if (tenantReference) {
+    metadata.Tenant = `${tenantReference.name} (namespace ${tenantReference.namespace})`;
+  }
+  if (virtualMachineReference) {
+    metadata['KubeVirt VM'] =
+      `${virtualMachineReference.namespace}/${virtualMachineReference.kubeVirtVirtualMachineName}`;
+  }
   if (instance.metadata.deletionTimestamp && !deleted) {
     metadata['Deletion requested'] =
       `${formatAge(instance.metadata.deletionTimestamp, now)} ago`;

@@ -82,9 +82,26 @@ const NameCell = ({ instance }: { instance: ComputeInstance }) => {
       <Typography variant="caption" color="textSecondary" display="block">
         {namespace}
       </Typography>
+      {instance.status?.tenantReference && (
+        <Typography variant="caption" color="textSecondary" display="block">
+          tenant {instance.status.tenantReference.name}
+        </Typography>
+      )}
     </Box>
   );
 };
+
+/** The VM's own IP, and under it the external one OSAC attached (if any). */
+const IpCell = ({ instance }: { instance: ComputeInstance }) => (
+  <Box>
+    <Text>{instance.status?.ipAddress ?? '—'}</Text>
+    {instance.status?.externalIPAddress && (
+      <Typography variant="caption" color="textSecondary" display="block">
+        external {instance.status.externalIPAddress}
+      </Typography>
+    )}
+  </Box>
+);
 
 const LatestJobCell = ({ instance }: { instance: ComputeInstance }) => {
   const job = latestJobOf(instance);
@@ -156,7 +173,7 @@ export const InstanceTable = ({
       title: 'IP address',
       cellStyle: NO_WRAP,
       field: 'status.ipAddress',
-      render: row => <Text>{row.status?.ipAddress ?? '—'}</Text>,
+      render: row => <IpCell instance={row} />,
     },
     owner: {
       title: 'Owner',

@@ -40,6 +40,7 @@ const ADVANCED_FIELDS: FormField[] = [
   'sshKey',
   'userDataSecret',
   'additionalDisks',
+  'networkAttachments',
   'templateParameters',
 ];
 
@@ -263,6 +264,13 @@ export const SpecFields = ({
           {!hidden('additionalDisks', 'additionalDisks') &&
             field('additionalDisks', 'additionalDisks', {
               helper: 'Sizes in GiB, separated by commas, e.g. 20, 50',
+            })}
+          {!hidden('networkAttachments', 'networkAttachments') &&
+            field('networkAttachments', 'networkAttachments', {
+              multiline: true,
+              placeholder: 'subnet-a: sg-web, sg-ssh',
+              helper:
+                'One NIC per line: a subnet, then optionally ":" and security groups separated by commas. The first line is the primary subnet. Subnets cannot change once the VM exists.',
             })}
           {!template.parameters?.length &&
             !hidden('templateParameters', 'templateParameters') &&
