@@ -247,6 +247,29 @@ if (postgresConfigured) {
       expect(new Set(versions).size).toBe(versions.length);
     });
 
+    it('takes its own write for its own when the change feed reads the row before the write is answered', async () => {
+      const { watcher, seen } = await twoReplicas({ pollIntervalMs: 50 });
+      const created = await watcher.create({
+        metadata: { name: 'slow-answer', namespace: 'ns' },
+        spec,
+      });
+      // The answer of the compare-and-swap arrives late (a busy event loop, a slow socket): the
+      // feed's poll and the NOTIFY read the committed row first.
+      const pg = (watcher as any).pg;
+      const original = pg.compareAndSwap.bind(pg);
+      pg.compareAndSwap = async (...args: unknown[]) => {
+        const written = await original(...args);
+        await new Promise(resolve => setTimeout(resolve, 400));
+        return written;
+      };
+      await watcher.updateStatus({ ...created, status: { phase: 'Running' } });
+      await new Promise(resolve => setTimeout(resolve, 300));
+      expect(summary(seen)).toEqual([
+        `ADDED slow-answer@${created.metadata.resourceVersion}`,
+        expect.stringMatching(/^MODIFIED slow-answer@\d+$/),
+      ]);
+    });
+
     it('delivers its own writes once, without the remote mark', async () => {
       const { watcher, seen } = await twoReplicas({ pollIntervalMs: 100 });
       const created = await watcher.create({

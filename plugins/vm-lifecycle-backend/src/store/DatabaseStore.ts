@@ -184,6 +184,7 @@ export class DatabaseStore implements ComputeInstanceStore {
         logger: options.logger,
         deliver: event => this.hub.emit(event),
         parse: json => this.parse(json),
+        writing: uid => this.writesInFlight.has(uid),
         ...(options.changeFeed || {}),
       });
     }
@@ -218,6 +219,22 @@ export class DatabaseStore implements ComputeInstanceStore {
       updateStatus: instance => this.updateStatus(instance, fence),
       delete: (namespace, name) => this.delete(namespace, name, fence),
     };
+  }
+
+  /** uid -> own PostgreSQL writes in flight (see ChangeFeedOptions.writing). */
+  private readonly writesInFlight = new Map<string, number>();
+
+  /** Runs an own write of `uid`; the feed holds back that uid's rows until it settles. */
+  private async ownWrite<T>(uid: string, write: () => Promise<T>): Promise<T> {
+    this.writesInFlight.set(uid, (this.writesInFlight.get(uid) ?? 0) + 1);
+    try {
+      return await write();
+    } finally {
+      const left = (this.writesInFlight.get(uid) ?? 1) - 1;
+      if (left > 0) this.writesInFlight.set(uid, left);
+      else this.writesInFlight.delete(uid);
+      this.feed?.settle(uid);
+    }
   }
 
   private startFeed(): Promise<void> {
@@ -317,7 +334,8 @@ export class DatabaseStore implements ComputeInstanceStore {
     });
     const { namespace, name } = obj.metadata;
     const fence = fenceOf(fenceSource, obj.metadata);
-    if (this.pg) return this.pgCreate(obj, fence);
+    if (this.pg)
+      return this.ownWrite(obj.metadata.uid, () => this.pgCreate(obj, fence));
     return this.write(async trx => {
       obj.metadata.resourceVersion = await this.nextResourceVersion(trx);
       // SQLite: the transaction holds the database's write lock, so no lease changes before the insert.
@@ -533,10 +551,27 @@ export class DatabaseStore implements ComputeInstanceStore {
       const next = outcome.next;
       next.metadata.resourceVersion = pg.placeholder;
       const row = instanceToRow(next, this.names);
-      const written =
-        outcome.kind === 'removed'
-          ? await pg.compareAndRemove(expected, row.object, fence)
-          : await pg.compareAndSwap(expected, row, fence);
+      // The statement and its local event are one own write: the change feed holds back this
+      // uid's rows meanwhile, so it cannot take this write for another replica's.
+      const written = await this.ownWrite(expected.uid, async () => {
+        const version =
+          outcome.kind === 'removed'
+            ? await pg.compareAndRemove(expected, row.object, fence)
+            : await pg.compareAndSwap(expected, row, fence);
+        if (version === undefined) return undefined;
+        next.metadata.resourceVersion = version;
+        const object: ComputeInstance = JSON.parse(
+          row.object.replace(pg.placeholder, version),
+        );
+        if (outcome.kind === 'removed') {
+          this.memo.delete(expected.uid);
+          this.emitLocal({ type: 'DELETED', object });
+        } else {
+          this.memo.set(expected.uid, version, cloneJson(next));
+          this.emitLocal({ type: 'MODIFIED', object });
+        }
+        return version;
+      });
       if (written === undefined) {
         if (fence && !(await fenceHolds(this.knex, fence)))
           throw new FencedWriteError(
@@ -550,18 +585,7 @@ export class DatabaseStore implements ComputeInstanceStore {
           continue;
         throw await this.conflict(this.knex, expected);
       }
-      next.metadata.resourceVersion = written;
-      const object: ComputeInstance = JSON.parse(
-        row.object.replace(pg.placeholder, written),
-      );
-      if (outcome.kind === 'removed') {
-        this.memo.delete(expected.uid);
-        this.emitLocal({ type: 'DELETED', object });
-        return undefined;
-      }
-      this.memo.set(expected.uid, written, cloneJson(next));
-      this.emitLocal({ type: 'MODIFIED', object });
-      return next;
+      return outcome.kind === 'removed' ? undefined : next;
     }
   }
 

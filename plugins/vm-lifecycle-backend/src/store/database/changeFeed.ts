@@ -26,6 +26,12 @@ export interface ChangeFeedOptions {
   batchSize?: number;
   /** Off for tests of the fallback alone. Default true. */
   listen?: boolean;
+  /**
+   * Whether this store has a write of `uid` in flight. Such a row may be the store's own write,
+   * seen before the write's answer: it waits for `settle(uid)` instead of being taken for a
+   * change made elsewhere (which no replica would then publish as its own).
+   */
+  writing?: (uid: string) => boolean;
 }
 
 interface FeedRow {
@@ -57,6 +63,8 @@ const PRUNE_EVERY_MS = 60_000;
  */
 export class PgChangeFeed {
   private readonly delivered = new Map<string, bigint>();
+  /** Rows of uids with an own write in flight, the newest per uid, until the write settles. */
+  private readonly deferred = new Map<string, FeedRow>();
   private highWater = 0n;
   private settled = 0n;
   private readonly listener?: PgNotifyListener;
@@ -124,6 +132,17 @@ export class PgChangeFeed {
     if (seen !== undefined && seen >= rv) return false;
     this.delivered.set(uid, rv);
     return true;
+  }
+
+  /**
+   * An own write of `uid` finished (or failed): a row held back meanwhile is delivered unless the
+   * write itself was it (then `accept` already has its resourceVersion).
+   */
+  settle(uid: string): void {
+    const row = this.deferred.get(uid);
+    if (!row) return;
+    this.deferred.delete(uid);
+    this.deliverRow(row);
   }
 
   /** A notification: read what is new now. */
@@ -276,6 +295,12 @@ export class PgChangeFeed {
   private deliverRow(row: FeedRow): void {
     const rv = BigInt(row.resource_version);
     if (rv > this.highWater) this.highWater = rv;
+    if (this.options.writing?.(row.uid)) {
+      const held = this.deferred.get(row.uid);
+      if (!held || BigInt(held.resource_version) < rv)
+        this.deferred.set(row.uid, row);
+      return;
+    }
     if (!this.accept(row.uid, String(row.resource_version))) return;
     let object: ComputeInstance;
     try {
