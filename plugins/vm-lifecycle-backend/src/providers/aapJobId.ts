@@ -1,3 +1,4 @@
+import { parseAapJobRef } from '@vm-selfservice/plugin-vm-lifecycle-common';
 import { AapTemplateKind } from '../aap/types';
 
 /** Where a job lives in AAP: `jobs/{id}/` or `workflow_jobs/{id}/`. */
@@ -22,11 +23,7 @@ export function formatAapJobId(ref: AapJobRef): string {
 
 /** undefined for ids AAP Direct did not issue (e.g. the EDA provider's `eda-webhook-N`). */
 export function parseAapJobId(jobID: string): AapJobRef | undefined {
-  const match = /^(workflow-)?([1-9]\d{0,15})$/.exec(jobID);
-  if (!match) return undefined;
-  const id = Number(match[2]);
-  if (!Number.isSafeInteger(id)) return undefined;
-  return { id, kind: match[1] ? 'workflow' : 'job' };
+  return parseAapJobRef(jobID);
 }
 
 export function aapJobLabel(ref: AapJobRef): string {

@@ -37,7 +37,6 @@ import { ListAccess } from '../permissions/listAccess';
 import { sortKeyLength, sortKeyOf } from '../store/pageOrder';
 import {
   ComputeInstanceStore,
-  ListOptions,
   ListPageRequest,
   PageFilter,
 } from '../store/types';
@@ -79,12 +78,6 @@ export const DEFAULT_JOB_OUTPUT_SETTINGS: JobOutputSettings = {
   cacheTtlMs: 3000,
   maxChars: 256 * 1024,
 };
-
-export interface InstanceFilter {
-  namespace?: string;
-  owner?: string;
-  requestedBy?: string;
-}
 
 /**
  * What the REST API can do with ComputeInstances, independent of HTTP and permissions: validation,
@@ -327,19 +320,6 @@ export class InstanceService {
         [ownerAnnotation, componentAnnotation, ...allowed],
       );
     }
-  }
-
-  async list(filter: InstanceFilter): Promise<ComputeInstance[]> {
-    const options: ListOptions = {};
-    if (filter.namespace) options.namespace = filter.namespace;
-    if (filter.owner) options.owner = normalizeEntityRef(filter.owner, 'owner');
-    if (filter.requestedBy)
-      options.requestedBy = normalizeEntityRef(
-        filter.requestedBy,
-        'requestedBy',
-        'user',
-      );
-    return this.o.store.list(options);
   }
 
   /**

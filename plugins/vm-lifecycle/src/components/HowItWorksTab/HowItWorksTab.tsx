@@ -1,9 +1,8 @@
 import { ContentHeader, InfoCard } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
 import { Box, Chip, Grid, Typography } from '@material-ui/core';
 import { Alert } from '@material-ui/lab';
-import useAsync from 'react-use/esm/useAsync';
-import { PortalSettings, vmLifecycleApiRef } from '../../api';
+import { PortalSettings } from '../../api';
+import { usePortalSettings } from '../../hooks/usePortalSettings';
 import { HOW_IT_WORKS_DIAGRAMS } from '../../diagrams/howItWorks';
 import {
   phaseStateDescription,
@@ -38,9 +37,8 @@ const ThisPortal = ({ settings }: { settings: PortalSettings }) => (
 
 /** The design in pictures, for someone who has never seen AAP. */
 export const HowItWorksTab = () => {
-  const api = useApi(vmLifecycleApiRef);
   // Optional context: without it the tab still explains everything.
-  const { value: settings } = useAsync(() => api.getSettings(), [api]);
+  const settings = usePortalSettings();
   return (
     <>
       <ContentHeader
