@@ -5,6 +5,7 @@ import {
   STREAMS,
 } from './__testUtils__/edaIntegration';
 import { isEdaJobId } from './edaJobId';
+import { waitFor } from '../__testUtils__/waitFor';
 
 jest.setTimeout(60_000);
 
@@ -234,8 +235,16 @@ describe.each(availableDatabases())(
 
       await env.waitGone('run-1');
       await env.waitGone('start-a');
+      const eventsOf = env.events;
       for (const vm of [runOne, startA]) {
-        const events = await env.events.list(vm.metadata);
+        // The record goes once its finalizer is removed; the event says so right after.
+        const events = await waitFor(
+          `FinalizerRemoved of ${vm.metadata.name}`,
+          async () => {
+            const list = await eventsOf.list(vm.metadata);
+            return list.some(e => e.reason === 'FinalizerRemoved') && list;
+          },
+        );
         const deprovision = events.find(
           e => e.reason === 'DeprovisionJobLaunched',
         );
